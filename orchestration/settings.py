@@ -1,0 +1,64 @@
+"""Paths and settings, read from the environment with defaults under ./data.
+
+Every path is resolved at call time (never at import time) so that tests can point the
+whole project at a temporary directory by setting environment variables.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
+
+# The sources the demo generator writes and the ingestion assets load, with their file type.
+SOURCES: dict[str, str] = {
+    "web_events": "jsonl",
+    "crm_contacts": "csv",
+    "email_events": "csv",
+    "support_tickets": "csv",
+    "orders": "csv",
+    "subscriptions": "csv",
+    "privacy_requests": "csv",
+}
+
+
+def _path(var: str, default: str) -> Path:
+    value = os.environ.get(var)
+    path = Path(value) if value else PROJECT_ROOT / default
+    return path.resolve()
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    landing_dir: Path
+    warehouse_path: Path
+    serving_path: Path
+    dagster_home: Path
+    mlflow_tracking_uri: str
+    ground_truth_dir: Path
+    first_partition_date: str
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        data_dir = _path("JOURNEY_DATA_DIR", "data")
+        mlflow_dir = data_dir / "mlflow"
+        return cls(
+            data_dir=data_dir,
+            landing_dir=_path("JOURNEY_LANDING_DIR", str(data_dir / "landing")),
+            warehouse_path=_path("JOURNEY_WAREHOUSE", str(data_dir / "warehouse.duckdb")),
+            serving_path=_path("JOURNEY_SERVING", str(data_dir / "serving.duckdb")),
+            dagster_home=_path("DAGSTER_HOME", str(data_dir / "dagster")),
+            mlflow_tracking_uri=os.environ.get("MLFLOW_TRACKING_URI")
+            or f"sqlite:///{mlflow_dir / 'mlflow.db'}",
+            ground_truth_dir=_path("JOURNEY_GROUND_TRUTH_DIR", str(data_dir / "ground_truth")),
+            # First day of exports = first daily partition. The demo generator starts here too.
+            first_partition_date=os.environ.get("JOURNEY_START_DATE", "2026-01-01"),
+        )
+
+
+def get_settings() -> Settings:
+    return Settings.from_env()
