@@ -1,0 +1,60 @@
+-- Every identifier seen anywhere, once per evidence source, with when it was first seen
+-- there. Identifiers are already normalised (and generic values nulled) in staging.
+with web_events as (
+    select * from {{ ref('stg_segment__web_events') }}
+),
+
+contacts as (
+    select * from {{ ref('stg_crm__contacts') }}
+),
+
+orders as (
+    select * from {{ ref('stg_billing__orders') }}
+),
+
+subscriptions as (
+    select * from {{ ref('stg_billing__subscriptions') }}
+),
+
+tickets as (
+    select * from {{ ref('stg_support__tickets') }}
+),
+
+email_events as (
+    select * from {{ ref('stg_esp__email_events') }}
+),
+
+observed as (
+    select 'anonymous_id' as identifier_type, anonymous_id as identifier, 'segment' as evidence_source, event_at as seen_at from web_events
+    union all
+    select 'user_id', user_id, 'segment', event_at from web_events
+    union all
+    select 'email', identified_email, 'segment', event_at from web_events
+    union all
+    select 'contact_id', contact_id, 'crm', created_at from contacts
+    union all
+    select 'email', email, 'crm', created_at from contacts
+    union all
+    select 'contact_id', contact_id, 'billing', ordered_at from orders
+    union all
+    select 'email', email, 'billing', ordered_at from orders
+    union all
+    select 'contact_id', contact_id, 'billing', started_at from subscriptions
+    union all
+    select 'email', requester_email, 'support', created_at from tickets
+    union all
+    select 'email', email, 'esp', occurred_at from email_events
+),
+
+final as (
+    select
+        identifier_type,
+        identifier,
+        evidence_source,
+        min(seen_at) as first_seen_at
+    from observed
+    where identifier is not null
+    group by identifier_type, identifier, evidence_source
+)
+
+select * from final

@@ -1,0 +1,111 @@
+-- One row per web session: its span, landing and exit pages, acquisition (from the landing
+-- event) and marketing channel (seed channel_rules, first matching rule by priority).
+with events as (
+    select * from {{ ref('int_web_events_sessionized') }}
+),
+
+channel_rules as (
+    select * from {{ ref('channel_rules') }}
+),
+
+ordered as (
+    select
+        events.*,
+        row_number() over (partition by session_id order by event_at, message_id) as position,
+        row_number() over (partition by session_id order by event_at desc, message_id desc) as reverse_position
+    from events
+),
+
+page_views as (
+    select
+        session_id,
+        row_number() over (partition by session_id order by event_at, message_id) as page_position,
+        row_number() over (partition by session_id order by event_at desc, message_id desc) as page_reverse_position,
+        page_path
+    from events
+    where event_type = 'page'
+),
+
+landing as (
+    select
+        session_id,
+        anonymous_id,
+        event_at as started_at,
+        device_type,
+        -- A referrer on the site itself (e.g. from the app to the marketing site) is not a source.
+        case when referrer_host <> coalesce(page_host, '') then referrer_host end as referrer_host,
+        utm_source as source,
+        utm_medium as medium,
+        utm_campaign as campaign,
+        page_path as first_event_path
+    from ordered
+    where position = 1
+),
+
+aggregated as (
+    select
+        session_id,
+        max(event_at) as ended_at,
+        -- The session's customer: the device's resolved person (all events of a device share it).
+        max(customer_id) as customer_id,
+        count(*) as events,
+        sum(case when event_type = 'page' then 1 else 0 end) as page_views,
+        max(
+            case
+                when lower(replace(replace(event_name, ' ', '_'), '-', '_'))
+                    in ('signed_up', 'signup', 'sign_up', 'trial_started', 'order_completed', 'purchase', 'purchased', 'checkout_completed')
+                    then 1
+                else 0
+            end
+        ) as converted
+    from events
+    group by session_id
+),
+
+channels as (
+    select session_id, channel
+    from (
+        select
+            landing.session_id,
+            channel_rules.channel,
+            row_number() over (partition by landing.session_id order by channel_rules.priority) as rule_rank
+        from landing
+        inner join channel_rules
+            on {{ channel_rule_matches('channel_rules', 'landing.source', 'landing.medium', 'landing.referrer_host') }}
+    ) as matched
+    where rule_rank = 1
+),
+
+final as (
+    select
+        landing.session_id,
+        landing.anonymous_id,
+        aggregated.customer_id,
+        landing.started_at,
+        aggregated.ended_at,
+        {{ dbt.datediff('landing.started_at', 'aggregated.ended_at', 'second') }} as duration_seconds,
+        aggregated.page_views,
+        aggregated.events,
+        coalesce(landing_page.page_path, landing.first_event_path) as landing_path,
+        coalesce(exit_page.page_path, landing.first_event_path) as exit_path,
+        landing.referrer_host,
+        landing.source,
+        landing.medium,
+        landing.campaign,
+        coalesce(channels.channel, 'other') as channel,
+        landing.device_type,
+        aggregated.page_views = 1 and aggregated.events = 1 as is_bounce,
+        aggregated.page_views >= 2
+            or {{ dbt.datediff('landing.started_at', 'aggregated.ended_at', 'second') }} >= 10
+            or aggregated.converted = 1 as is_engaged,
+        aggregated.converted = 1 as converted
+    from landing
+    inner join aggregated on aggregated.session_id = landing.session_id
+    left join channels on channels.session_id = landing.session_id
+    left join page_views as landing_page
+        on landing_page.session_id = landing.session_id and landing_page.page_position = 1
+    left join page_views as exit_page
+        on exit_page.session_id = landing.session_id and exit_page.page_reverse_position = 1
+)
+
+select * from final

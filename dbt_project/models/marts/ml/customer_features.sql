@@ -1,0 +1,246 @@
+{{ config(materialized='table') }}
+-- Point-in-time features and labels: one row per known customer × snapshot day, for
+-- customers first seen on or before that day. A snapshot on day D sees exactly the data
+-- that happened before D + 1 day 00:00 UTC (feature_cutoff_at), i.e. to the end of day D;
+-- "last N days" means days D-N+1 … D. Labels look only after the cutoff and are null
+-- when their window is not complete in the data (window end > latest data day).
+with snapshots as (
+    select * from {{ ref('int_features_snapshot_dates') }}
+),
+
+bounds as (
+    select * from {{ ref('int_features_data_bounds') }}
+),
+
+customers as (
+    select * from {{ ref('dim_customers') }}
+),
+
+daily as (
+    select * from {{ ref('int_features_daily_activity') }}
+),
+
+orders as (
+    select * from {{ ref('int_funnel_orders') }}
+),
+
+subscriptions as (
+    select * from {{ ref('int_funnel_subscriptions') }}
+),
+
+customer_snapshots as (
+    select
+        customers.customer_id,
+        snapshots.snapshot_date,
+        snapshots.feature_cutoff_at,
+        customers.segment,
+        -- The acquisition touch is only known once it has happened.
+        case when customers.acquisition_at < snapshots.feature_cutoff_at then customers.acquisition_channel end
+            as acquisition_channel,
+        customers.first_seen_at
+    from customers
+    inner join snapshots
+        on customers.first_seen_at < snapshots.feature_cutoff_at
+),
+
+{%- set windows = [7, 30, 90] %}
+activity as (
+    select
+        customer_snapshots.customer_id as activity_customer_id,
+        customer_snapshots.snapshot_date as activity_snapshot_date,
+        max(case when daily.is_active_day then daily.activity_date end) as last_active_date,
+        sum(daily.sessions) as sessions_total,
+        sum(daily.paid_revenue) as paid_revenue_to_date,
+        sum(daily.paid_orders) as paid_orders_to_date,
+        sum(daily.pricing_page_views) as pricing_page_views_to_date,
+        sum(daily.demo_requests) as demo_requests_to_date,
+        sum(daily.trial_starts) as trial_starts_to_date,
+        {%- for days in windows %}
+        {%- set in_window = "daily.activity_date > " ~ dbt.dateadd('day', -days, 'customer_snapshots.snapshot_date') %}
+        sum(case when {{ in_window }} then daily.sessions else 0 end) as sessions_last_{{ days }}d,
+        sum(case when {{ in_window }} and daily.is_web_active_day then 1 else 0 end) as active_days_last_{{ days }}d,
+        {%- endfor %}
+        sum(
+            case
+                when daily.activity_date > {{ dbt.dateadd('day', -60, 'customer_snapshots.snapshot_date') }}
+                    and daily.activity_date <= {{ dbt.dateadd('day', -30, 'customer_snapshots.snapshot_date') }}
+                    then daily.sessions
+                else 0
+            end
+        ) as sessions_prev_30d,
+        {%- set last_30 = "daily.activity_date > " ~ dbt.dateadd('day', -30, 'customer_snapshots.snapshot_date') %}
+        {%- set last_90 = "daily.activity_date > " ~ dbt.dateadd('day', -90, 'customer_snapshots.snapshot_date') %}
+        {%- for column in ['logged_in_events', 'feature_used_events', 'report_exported_events',
+                           'invite_sent_events', 'dashboard_created_events', 'pricing_page_views',
+                           'demo_requests', 'trial_starts'] %}
+        sum(case when {{ last_30 }} then daily.{{ column }} else 0 end) as {{ column }}_last_30d,
+        {%- endfor %}
+        {%- for column in ['email_opens', 'email_clicks', 'email_unsubscribes', 'tickets_opened',
+                           'bad_satisfaction_tickets'] %}
+        sum(case when {{ last_30 }} then daily.{{ column }} else 0 end) as {{ column }}_last_30d,
+        sum(case when {{ last_90 }} then daily.{{ column }} else 0 end) as {{ column }}_last_90d
+        {%- if not loop.last %},{% endif %}
+        {%- endfor %}
+    from customer_snapshots
+    inner join daily
+        on daily.customer_id = customer_snapshots.customer_id
+        and daily.activity_date <= customer_snapshots.snapshot_date
+    group by customer_snapshots.customer_id, customer_snapshots.snapshot_date
+),
+
+first_purchases as (
+    select customer_id, ordered_at as first_purchase_at
+    from orders
+    where was_paid and paid_order_number = 1
+),
+
+-- Subscriptions running at the cutoff; the churn label asks whether one of them is
+-- canceled in the var('churn_label_days') days after it.
+active_subscriptions as (
+    select
+        customer_snapshots.customer_id,
+        customer_snapshots.snapshot_date,
+        subscriptions.subscription_id,
+        subscriptions.plan,
+        subscriptions.mrr,
+        subscriptions.started_at,
+        subscriptions.canceled_at < {{ dbt.dateadd('day', var('churn_label_days'), 'customer_snapshots.feature_cutoff_at') }}
+            as is_canceled_in_label_window
+    from customer_snapshots
+    inner join subscriptions
+        on subscriptions.customer_id = customer_snapshots.customer_id
+        and subscriptions.started_at < customer_snapshots.feature_cutoff_at
+        and (subscriptions.canceled_at is null or subscriptions.canceled_at >= customer_snapshots.feature_cutoff_at)
+),
+
+subscription_state as (
+    select
+        customer_id,
+        snapshot_date,
+        sum(mrr) as mrr,
+        max(case when is_canceled_in_label_window then 1 else 0 end) = 1 as has_cancellation_in_window
+    from active_subscriptions
+    group by customer_id, snapshot_date
+),
+
+latest_plan as (
+    select customer_id, snapshot_date, plan
+    from (
+        select
+            customer_id,
+            snapshot_date,
+            plan,
+            row_number() over (
+                partition by customer_id, snapshot_date order by started_at desc, subscription_id desc
+            ) as plan_rank
+        from active_subscriptions
+    ) as ranked
+    where plan_rank = 1
+),
+
+joined as (
+    select
+        customer_snapshots.customer_id,
+        customer_snapshots.snapshot_date,
+        customer_snapshots.feature_cutoff_at,
+        customer_snapshots.segment,
+        customer_snapshots.acquisition_channel,
+        {{ dbt.datediff('customer_snapshots.first_seen_at', 'customer_snapshots.snapshot_date', 'day') }}
+            as days_since_first_seen,
+        {{ dbt.datediff('activity.last_active_date', 'customer_snapshots.snapshot_date', 'day') }} as recency_days,
+        activity.*,
+        case
+            when first_purchases.first_purchase_at < customer_snapshots.feature_cutoff_at
+                then {{ dbt.datediff('first_purchases.first_purchase_at', 'customer_snapshots.snapshot_date', 'day') }}
+        end as tenure_days,
+        coalesce(first_purchases.first_purchase_at < customer_snapshots.feature_cutoff_at, false)
+            as has_purchased_at_snapshot,
+        first_purchases.first_purchase_at,
+        subscription_state.customer_id is not null as is_customer_at_snapshot,
+        latest_plan.plan,
+        coalesce(subscription_state.mrr, 0) as mrr,
+        subscription_state.has_cancellation_in_window,
+        cast({{ dbt.dateadd('day', var('churn_label_days'), 'customer_snapshots.snapshot_date') }} as date)
+            as churn_label_window_end,
+        cast({{ dbt.dateadd('day', var('purchase_label_days'), 'customer_snapshots.snapshot_date') }} as date)
+            as purchase_label_window_end,
+        bounds.latest_data_date
+    from customer_snapshots
+    cross join bounds
+    left join activity
+        on activity.activity_customer_id = customer_snapshots.customer_id
+        and activity.activity_snapshot_date = customer_snapshots.snapshot_date
+    left join first_purchases
+        on first_purchases.customer_id = customer_snapshots.customer_id
+    left join subscription_state
+        on subscription_state.customer_id = customer_snapshots.customer_id
+        and subscription_state.snapshot_date = customer_snapshots.snapshot_date
+    left join latest_plan
+        on latest_plan.customer_id = customer_snapshots.customer_id
+        and latest_plan.snapshot_date = customer_snapshots.snapshot_date
+),
+
+final as (
+    select
+        *,
+        case
+            when not is_customer_at_snapshot then null
+            when churn_label_window_end > latest_data_date then null
+            else has_cancellation_in_window
+        end as churned_within_30d,
+        -- Only people who have never bought can "purchase"; a lapsed customer's comeback is
+        -- not a first purchase.
+        case
+            when has_purchased_at_snapshot or is_customer_at_snapshot then null
+            when purchase_label_window_end > latest_data_date then null
+            else coalesce(
+                first_purchase_at < {{ dbt.dateadd('day', var('purchase_label_days'), 'feature_cutoff_at') }},
+                false
+            )
+        end as purchased_within_14d
+    from joined
+)
+
+select
+    {{ dbt.hash(dbt.concat(['customer_id', "'|'", dbt.cast('snapshot_date', dbt.type_string())])) }} as customer_snapshot_id,
+    customer_id,
+    snapshot_date,
+    feature_cutoff_at,
+    segment,
+    acquisition_channel,
+    cast(days_since_first_seen as {{ dbt.type_bigint() }}) as days_since_first_seen,
+    cast(recency_days as {{ dbt.type_bigint() }}) as recency_days,
+    cast(coalesce(sessions_total, 0) as {{ dbt.type_bigint() }}) as frequency_sessions,
+    cast(coalesce(paid_revenue_to_date, 0) as {{ features_type_double() }}) as monetary_paid_revenue,
+    cast(coalesce(paid_orders_to_date, 0) as {{ dbt.type_bigint() }}) as paid_orders_to_date,
+    {%- for days in windows %}
+    cast(coalesce(sessions_last_{{ days }}d, 0) as {{ dbt.type_bigint() }}) as sessions_last_{{ days }}d,
+    cast(coalesce(active_days_last_{{ days }}d, 0) as {{ dbt.type_bigint() }}) as active_days_last_{{ days }}d,
+    {%- endfor %}
+    cast(coalesce(sessions_prev_30d, 0) as {{ dbt.type_bigint() }}) as sessions_prev_30d,
+    cast(coalesce(sessions_last_30d, 0) - coalesce(sessions_prev_30d, 0) as {{ dbt.type_bigint() }})
+        as sessions_trend_30d,
+    cast(coalesce(sessions_last_30d, 0) + 1 as {{ features_type_double() }}) / (coalesce(sessions_prev_30d, 0) + 1)
+        as sessions_trend_ratio_30d,
+    {%- for column in ['logged_in_events', 'feature_used_events', 'report_exported_events',
+                       'invite_sent_events', 'dashboard_created_events'] %}
+    cast(coalesce({{ column }}_last_30d, 0) as {{ dbt.type_bigint() }}) as {{ column }}_last_30d,
+    {%- endfor %}
+    {%- for column in ['pricing_page_views', 'demo_requests', 'trial_starts'] %}
+    cast(coalesce({{ column }}_to_date, 0) as {{ dbt.type_bigint() }}) as {{ column }}_to_date,
+    cast(coalesce({{ column }}_last_30d, 0) as {{ dbt.type_bigint() }}) as {{ column }}_last_30d,
+    {%- endfor %}
+    {%- for column in ['email_opens', 'email_clicks', 'email_unsubscribes', 'tickets_opened',
+                       'bad_satisfaction_tickets'] %}
+    cast(coalesce({{ column }}_last_30d, 0) as {{ dbt.type_bigint() }}) as {{ column }}_last_30d,
+    cast(coalesce({{ column }}_last_90d, 0) as {{ dbt.type_bigint() }}) as {{ column }}_last_90d,
+    {%- endfor %}
+    cast(tenure_days as {{ dbt.type_bigint() }}) as tenure_days,
+    is_customer_at_snapshot,
+    plan,
+    cast(mrr as {{ features_type_double() }}) as mrr,
+    churned_within_30d,
+    churn_label_window_end,
+    purchased_within_14d,
+    purchase_label_window_end
+from final

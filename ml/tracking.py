@@ -1,0 +1,341 @@
+"""Track training runs in MLflow, register models and move the `champion` alias.
+
+Every new model version gets the alias `challenger`. The current `champion` (if any) is scored
+on the challenger's validation rows, `decide_promotion` compares the two AUCs, and `champion`
+moves only when the challenger wins. The decision and both numbers are on the run (metrics and
+tags) and on the model version (description and tags), so the registry explains itself.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.metadata
+import os
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import mlflow
+import mlflow.data
+import mlflow.sklearn
+import numpy as np
+import pandas as pd
+import skops.io
+from mlflow.exceptions import MlflowException
+from mlflow.models import infer_signature
+from sklearn.metrics import roc_auc_score
+
+from ml.evaluate import write_evaluation_plots
+from ml.features import binary_label
+from ml.promotion import DEFAULT_FLOOR, DEFAULT_TOLERANCE, PromotionDecision, decide_promotion
+from ml.train import TrainingResult, train_classifier
+
+CHAMPION = "champion"
+CHALLENGER = "challenger"
+# Types a saved pipeline may reference beyond skops' defaults: our own column transforms and
+# library internals. Anything else makes saving fail loudly rather than trusting it blindly.
+TRUSTED_TYPE_PREFIXES = ("ml.", "sklearn.", "numpy.", "functools.partial")
+
+_URI_ENV_VARS = ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")
+
+ChampionEvaluator = Callable[[Any, pd.DataFrame, pd.Series], float]
+
+
+@dataclass
+class RegistrationResult:
+    run_id: str
+    model_name: str
+    model_version: str
+    promoted: bool
+    decision: PromotionDecision
+    metrics: dict[str, float]
+    plot_paths: dict[str, str]
+    training: TrainingResult = field(repr=False)
+
+
+def sqlite_path(uri: str) -> Path | None:
+    """The database file of a `sqlite:///...` URI, else None."""
+    parsed = urlparse(uri)
+    if parsed.scheme != "sqlite":
+        return None
+    # sqlite:///relative.db and sqlite:////abs/path.db: the path follows the third slash.
+    return Path(uri[len("sqlite:///") :])
+
+
+def artifact_root(uri: str) -> str | None:
+    """Where artifacts of a SQLite-backed store live: `<db dir>/artifacts`."""
+    path = sqlite_path(uri)
+    return None if path is None else str((path.parent / "artifacts").resolve())
+
+
+def ensure_tracking_store(uri: str) -> str | None:
+    """Create the SQLite store (running MLflow's migrations) and its artifact directory.
+
+    Call once before several processes write: concurrent first-time migrations race.
+    Returns the artifact root (None for non-SQLite stores, which need no preparation).
+    """
+    path = sqlite_path(uri)
+    root = artifact_root(uri)
+    if path is not None and root is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        Path(root).mkdir(parents=True, exist_ok=True)
+    mlflow.MlflowClient(tracking_uri=uri, registry_uri=uri).search_experiments()
+    return root
+
+
+def client_for(uri: str) -> mlflow.MlflowClient:
+    return mlflow.MlflowClient(tracking_uri=uri, registry_uri=uri)
+
+
+def get_or_create_experiment(uri: str, name: str) -> str:
+    """Experiment id by name; new experiments put artifacts under the store's artifact root."""
+    client = client_for(uri)
+    experiment = client.get_experiment_by_name(name)
+    if experiment is not None:
+        return experiment.experiment_id
+    root = artifact_root(uri)
+    location = None if root is None else Path(root, name.replace("/", "_")).as_uri()
+    try:
+        return client.create_experiment(name, artifact_location=location)
+    except MlflowException:
+        # Another process created it between our lookup and create.
+        existing = client.get_experiment_by_name(name)
+        if existing is None:
+            raise
+        return existing.experiment_id
+
+
+@contextlib.contextmanager
+def _tracking_uri(uri: str) -> Iterator[None]:
+    """Point MLflow's fluent API (runs, log_model, models:/ URIs) at `uri` for the block.
+
+    MLflow keeps these URIs in module globals and mirrors them into environment variables;
+    both are put back afterwards so the caller's own MLflow configuration is untouched.
+    """
+    from mlflow.tracking._model_registry import utils as registry_utils
+    from mlflow.tracking._tracking_service import utils as tracking_utils
+
+    saved = (
+        tracking_utils._tracking_uri,
+        registry_utils._registry_uri,
+        {k: os.environ.get(k) for k in _URI_ENV_VARS},
+    )
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_registry_uri(uri)
+    try:
+        yield
+    finally:
+        mlflow.set_tracking_uri(saved[0])
+        registry_utils._registry_uri = saved[1]
+        for key, value in saved[2].items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def trusted_types(pipeline: Any) -> list[str]:
+    """Types skops must be told to trust to load this pipeline back; refuses unknown ones."""
+    untrusted = skops.io.get_untrusted_types(data=skops.io.dumps(pipeline))
+    unknown = [t for t in untrusted if not t.startswith(TRUSTED_TYPE_PREFIXES)]
+    if unknown:
+        raise ValueError(f"pipeline references types outside the trusted list: {unknown}")
+    return untrusted
+
+
+def model_requirements() -> list[str]:
+    """Pinned versions of what the saved pipeline needs to load and predict."""
+    packages = ("scikit-learn", "skops", "numpy", "pandas", "scipy", "matplotlib")
+    return [f"{name}=={importlib.metadata.version(name)}" for name in packages]
+
+
+def champion_version(uri: str, model_name: str) -> Any | None:
+    try:
+        return client_for(uri).get_model_version_by_alias(model_name, CHAMPION)
+    except MlflowException:
+        return None  # no such model yet, or no champion alias
+
+
+def load_champion(model_name: str, tracking_uri: str) -> Any:
+    """The scikit-learn pipeline behind `models:/<name>@champion`."""
+    with _tracking_uri(tracking_uri):
+        return mlflow.sklearn.load_model(f"models:/{model_name}@{CHAMPION}")
+
+
+def roc_auc_of(model: Any, features: pd.DataFrame, y_true: pd.Series) -> float:
+    """Default champion evaluator: ROC AUC of `model.predict_proba` on the given rows."""
+    return float(roc_auc_score(y_true, model.predict_proba(features)[:, 1]))
+
+
+def _evaluate_champion(
+    uri: str,
+    model_name: str,
+    features: pd.DataFrame,
+    y_true: pd.Series,
+    evaluator: ChampionEvaluator,
+) -> tuple[float | None, str | None, str | None]:
+    """(champion AUC, champion version, error) — AUC None when there is no champion or it
+    cannot score the current data (e.g. a column it needs is gone)."""
+    version = champion_version(uri, model_name)
+    if version is None:
+        return None, None, None
+    try:
+        with _tracking_uri(uri):
+            model = mlflow.sklearn.load_model(f"models:/{model_name}/{version.version}")
+        return evaluator(model, features, y_true), version.version, None
+    except Exception as error:  # a broken champion must not block a working challenger
+        return None, version.version, f"{type(error).__name__}: {error}"
+
+
+def _log_datasets(frame: pd.DataFrame, result: TrainingResult) -> None:
+    valid_mask = frame.index.isin(result.validation_index)
+    labelled = frame[result.label].notna().to_numpy()
+    for context, rows in (
+        ("training", frame.loc[labelled & ~valid_mask]),
+        ("validation", frame.loc[valid_mask]),
+    ):
+        dataset = mlflow.data.from_pandas(rows, targets=result.label, name=f"{result.label}_{context}")
+        mlflow.log_input(dataset, context=context)
+
+
+def _loggable_metrics(metrics: dict[str, float], prefix: str = "") -> dict[str, float]:
+    return {f"{prefix}{k}": float(v) for k, v in metrics.items() if np.isfinite(v)}
+
+
+def train_and_register(
+    frame: pd.DataFrame,
+    label: str,
+    model_name: str,
+    *,
+    tracking_uri: str,
+    experiment_name: str,
+    time_column: str | None = None,
+    id_columns: Sequence[str] = (),
+    exclude_columns: Sequence[str] = (),
+    label_end_column: str | None = None,
+    eval_champion: ChampionEvaluator | None = None,
+    floor: float = DEFAULT_FLOOR,
+    tolerance: float = DEFAULT_TOLERANCE,
+    random_state: int = 0,
+    tags: dict[str, str] | None = None,
+) -> RegistrationResult:
+    """Train on `frame`, log everything to MLflow, register the model and decide promotion.
+
+    `eval_champion(model, features, y_true) -> auc` scores the current champion on the
+    challenger's validation rows (default: ROC AUC of predict_proba). Note the champion may
+    have been trained on some of those rows, which can only flatter it: promotion errs on the
+    side of keeping the incumbent.
+    """
+    ensure_tracking_store(tracking_uri)
+    experiment_id = get_or_create_experiment(tracking_uri, experiment_name)
+    result = train_classifier(
+        frame,
+        label,
+        time_column=time_column,
+        id_columns=id_columns,
+        exclude_columns=exclude_columns,
+        label_end_column=label_end_column,
+        random_state=random_state,
+    )
+    valid_rows = frame.loc[result.validation_index]
+    valid_features = valid_rows.drop(columns=[label])
+    valid_truth = binary_label(valid_rows[label]).astype(int)
+    champion_auc, champion_ver, champion_error = _evaluate_champion(
+        tracking_uri, model_name, valid_features, valid_truth, eval_champion or roc_auc_of
+    )
+    decision = decide_promotion(
+        result.metrics["roc_auc"], champion_auc, floor=floor, tolerance=tolerance
+    )
+    input_frame = frame.drop(columns=[label])
+    # The signature is for pyfunc users (schema enforcement); in-project scoring loads the
+    # sklearn flavour (`load_champion`), which takes any frame the pipeline can coerce.
+    example = input_frame.head(5)
+    signature = infer_signature(example, result.pipeline.predict_proba(example))
+
+    client = client_for(tracking_uri)
+    with (
+        _tracking_uri(tracking_uri),
+        mlflow.start_run(experiment_id=experiment_id, tags=tags) as run,
+        tempfile.TemporaryDirectory() as tmp,
+    ):
+        mlflow.log_params(
+            {
+                **result.params,
+                "label": label,
+                "time_column": time_column or "",
+                "id_columns": ",".join(id_columns),
+                "excluded_columns": ",".join(
+                    f"{c}:{why}" for c, why in result.feature_columns.excluded.items()
+                )[:6000],
+                "promotion_floor": floor,
+                "promotion_tolerance": tolerance,
+            }
+        )
+        mlflow.log_metrics(_loggable_metrics(result.metrics, "validation_"))
+        for family, candidate in result.candidates.items():
+            mlflow.log_metrics(_loggable_metrics({"roc_auc": candidate["roc_auc"]}, f"{family}_"))
+        _log_datasets(frame, result)
+        plots = write_evaluation_plots(result, valid_rows, Path(tmp) / "plots")
+        mlflow.log_artifacts(str(Path(tmp) / "plots"), artifact_path="plots")
+        info = mlflow.sklearn.log_model(
+            result.pipeline,
+            name="model",
+            signature=signature,
+            input_example=example,
+            registered_model_name=model_name,
+            pyfunc_predict_fn="predict_proba",
+            skops_trusted_types=trusted_types(result.pipeline),
+            # Stated rather than inferred: inference loads the model in a subprocess (slow).
+            pip_requirements=model_requirements(),
+            # The pipeline calls functions from this package; ship it so that the model loads
+            # anywhere the requirements are installed, not only inside this project.
+            code_paths=[str(Path(__file__).resolve().parent)],
+        )
+        version = str(info.registered_model_version)
+        mlflow.log_metrics(
+            {"challenger_auc": decision.challenger_auc, "promoted": float(decision.promote)}
+        )
+        if champion_auc is not None:
+            mlflow.log_metric("champion_auc", champion_auc)
+        mlflow.set_tags(
+            {
+                "model_name": model_name,
+                "model_version": version,
+                "promotion_decision": "promoted" if decision.promote else "not promoted",
+                "promotion_reason": decision.reason,
+                "champion_version_compared": champion_ver or "",
+                "champion_eval_error": champion_error or "",
+            }
+        )
+        run_id = run.info.run_id
+        plot_paths = {name: f"plots/{path.name}" for name, path in plots.items()}
+
+    client.set_registered_model_alias(model_name, CHALLENGER, version)
+    if decision.promote:
+        client.set_registered_model_alias(model_name, CHAMPION, version)
+    client.update_model_version(
+        model_name,
+        version,
+        description=f"{'Promoted' if decision.promote else 'Not promoted'}: {decision.reason}",
+    )
+    client.set_model_version_tag(model_name, version, "challenger_auc", f"{decision.challenger_auc:.6f}")
+    client.set_model_version_tag(
+        model_name,
+        version,
+        "champion_auc",
+        "" if champion_auc is None else f"{champion_auc:.6f}",
+    )
+    client.set_model_version_tag(model_name, version, "promoted", str(decision.promote).lower())
+    return RegistrationResult(
+        run_id=run_id,
+        model_name=model_name,
+        model_version=version,
+        promoted=decision.promote,
+        decision=decision,
+        metrics=result.metrics,
+        plot_paths=plot_paths,
+        training=result,
+    )

@@ -1,0 +1,366 @@
+"""Train a calibrated binary classifier on any tabular frame.
+
+The recipe, in order:
+1. infer numeric / categorical / excluded columns (`ml.features`);
+2. hold out the most recent 20% of distinct time values (or a stratified 20% without time);
+3. fit a regularised logistic regression and a histogram gradient boosting model on the
+   training part, keep the one with the better validation ROC AUC;
+4. calibrate it (cross-validated on the training part) and report validation metrics;
+5. refit the calibrated pipeline on every labelled row for use in production.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import ClassifierMixin
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.compose import ColumnTransformer
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import train_test_split
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, OrdinalEncoder, StandardScaler
+
+from ml.evaluate import evaluate
+from ml.features import (
+    FeatureColumns,
+    binary_label,
+    infer_feature_columns,
+    reference_values,
+    to_category,
+    to_number,
+)
+
+MODEL_FAMILIES = ("logistic_regression", "hist_gradient_boosting")
+VALIDATION_SHARE = 0.2
+# Categories rarer than this (count) or beyond this many per column share one "infrequent"
+# bucket: keeps one-hot width bounded for high-cardinality columns such as city or campaign.
+MAX_CATEGORIES = 30
+MIN_CATEGORY_COUNT = 5
+# Isotonic calibration needs enough rows of each class per fold; below that sigmoid is safer.
+ISOTONIC_MIN_ROWS = 5000
+ISOTONIC_MIN_MINORITY = 300
+CALIBRATION_FOLDS = 3
+MISSING_CATEGORY = "(missing)"
+
+
+@dataclass
+class TrainingResult:
+    """A fitted, calibrated pipeline and the evidence for it.
+
+    `pipeline` is refitted on all labelled rows; `validation_pipeline` is the same recipe
+    fitted on the training part only, and is the model behind `metrics` and `validation`.
+    """
+
+    pipeline: Pipeline
+    model_family: str
+    metrics: dict[str, float]
+    validation: pd.DataFrame
+    candidates: dict[str, dict[str, float]]
+    feature_columns: FeatureColumns
+    validation_window: tuple[Any, Any] | None
+    label: str
+    time_column: str | None
+    id_columns: list[str]
+    input_columns: list[str]
+    reference_values: dict[str, object]
+    validation_pipeline: Pipeline
+    validation_index: pd.Index
+    calibration_method: str
+    training_rows: int
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+# --- column transforms (module-level functions so that saved models can name them) ---------
+
+
+def numbers_array(frame: pd.DataFrame) -> np.ndarray:
+    """Numeric columns as a float matrix; unparseable text and blanks become NaN."""
+    if all(pd.api.types.is_float_dtype(dtype) for dtype in frame.dtypes):
+        return frame.to_numpy(dtype=float, na_value=np.nan)  # fast path when scoring in bulk
+    return np.column_stack([to_number(frame[c]).to_numpy(dtype=float) for c in frame.columns])
+
+
+def categories_array(frame: pd.DataFrame) -> np.ndarray:
+    """Categorical columns as an object matrix of trimmed text; blanks become NaN."""
+    columns = [to_category(frame[c]).to_numpy(dtype=object) for c in frame.columns]
+    return np.column_stack(columns).astype(object)
+
+
+def _to_numbers() -> FunctionTransformer:
+    return FunctionTransformer(numbers_array, feature_names_out="one-to-one")
+
+
+def _to_categories() -> FunctionTransformer:
+    return FunctionTransformer(categories_array, feature_names_out="one-to-one")
+
+
+def build_estimator(
+    family: str, columns: FeatureColumns, *, random_state: int = 0
+) -> tuple[ColumnTransformer, ClassifierMixin]:
+    """The preprocessing and the (unfitted, uncalibrated) classifier for one model family.
+
+    Non-feature columns (time, ids, excluded) are dropped by the ColumnTransformer, so the
+    fitted pipeline accepts the full input frame.
+    """
+    if family == "logistic_regression":
+        numeric = Pipeline(
+            [
+                ("to_number", _to_numbers()),
+                ("impute", SimpleImputer(strategy="median", add_indicator=True)),
+                ("scale", StandardScaler()),
+            ]
+        )
+        categorical = Pipeline(
+            [
+                ("to_text", _to_categories()),
+                ("impute", SimpleImputer(strategy="constant", fill_value=MISSING_CATEGORY)),
+                (
+                    "one_hot",
+                    OneHotEncoder(
+                        handle_unknown="infrequent_if_exist",
+                        min_frequency=MIN_CATEGORY_COUNT,
+                        max_categories=MAX_CATEGORIES,
+                        sparse_output=False,
+                    ),
+                ),
+            ]
+        )
+        classifier: ClassifierMixin = LogisticRegression(
+            C=0.5, class_weight="balanced", max_iter=2000
+        )
+    elif family == "hist_gradient_boosting":
+        # Trees handle NaN natively, so no imputation; categories go in as ordinal codes that
+        # the model treats as categorical (not ordered) splits.
+        numeric = Pipeline([("to_number", _to_numbers())])
+        categorical = Pipeline(
+            [
+                ("to_text", _to_categories()),
+                (
+                    "ordinal",
+                    OrdinalEncoder(
+                        handle_unknown="use_encoded_value",
+                        unknown_value=np.nan,
+                        encoded_missing_value=np.nan,
+                        min_frequency=MIN_CATEGORY_COUNT,
+                        max_categories=MAX_CATEGORIES,
+                    ),
+                ),
+            ]
+        )
+        is_categorical = [False] * len(columns.numeric) + [True] * len(columns.categorical)
+        classifier = HistGradientBoostingClassifier(
+            learning_rate=0.1,
+            max_iter=300,
+            max_leaf_nodes=15,
+            min_samples_leaf=20,
+            l2_regularization=1.0,
+            early_stopping=True,
+            validation_fraction=0.15,
+            n_iter_no_change=15,
+            class_weight="balanced",
+            categorical_features=is_categorical if any(is_categorical) else None,
+            random_state=random_state,
+        )
+    else:
+        raise ValueError(f"unknown model family {family!r}; choose one of {MODEL_FAMILIES}")
+    transformers = []
+    if columns.numeric:
+        transformers.append(("numeric", numeric, columns.numeric))
+    if columns.categorical:
+        transformers.append(("categorical", categorical, columns.categorical))
+    prep = ColumnTransformer(transformers, remainder="drop", verbose_feature_names_out=False)
+    return prep, classifier
+
+
+def build_pipeline(
+    family: str,
+    columns: FeatureColumns,
+    *,
+    calibration: str | None = None,
+    random_state: int = 0,
+) -> Pipeline:
+    """Preprocessing + classifier, optionally wrapped in cross-validated calibration."""
+    prep, classifier = build_estimator(family, columns, random_state=random_state)
+    if calibration is not None:
+        classifier = CalibratedClassifierCV(
+            classifier, method=calibration, cv=CALIBRATION_FOLDS, ensemble=True
+        )
+    return Pipeline([("prep", prep), ("model", classifier)])
+
+
+def choose_calibration(y: pd.Series) -> str:
+    """Isotonic when there is plenty of data of each class, else sigmoid (fewer parameters)."""
+    minority = int(min(y.sum(), len(y) - y.sum()))
+    return "isotonic" if len(y) >= ISOTONIC_MIN_ROWS and minority >= ISOTONIC_MIN_MINORITY else "sigmoid"
+
+
+# --- splitting -------------------------------------------------------------------------------
+
+
+def time_split(times: pd.Series, share: float = VALIDATION_SHARE) -> tuple[pd.Index, pd.Index]:
+    """Training and validation row labels: the last `share` of distinct times validate.
+
+    Rows that share a time value stay on the same side, so nothing from a validation day leaks
+    into training.
+    """
+    if times.isna().any():
+        rows = list(times.index[times.isna()][:5])
+        raise ValueError(f"time column {times.name!r} is missing on rows {rows}; fill or drop them")
+    distinct = np.sort(times.unique())
+    if len(distinct) < 2:
+        raise ValueError(
+            f"time column {times.name!r} has {len(distinct)} distinct value(s); a time split "
+            "needs at least 2 (pass time_column=None for a random split)"
+        )
+    n_valid = min(max(1, math.ceil(share * len(distinct))), len(distinct) - 1)
+    cutoff = distinct[-n_valid]
+    in_valid = times >= cutoff
+    return times.index[~in_valid], times.index[in_valid]
+
+
+def random_split(
+    y: pd.Series, share: float = VALIDATION_SHARE, random_state: int = 0
+) -> tuple[pd.Index, pd.Index]:
+    train, valid = train_test_split(y.index, test_size=share, stratify=y, random_state=random_state)
+    return pd.Index(train), pd.Index(valid)
+
+
+def _check_both_classes(y: pd.Series, part: str, label: str) -> None:
+    counts = y.value_counts()
+    if len(counts) < 2:
+        only = counts.index[0] if len(counts) else "nothing"
+        raise ValueError(
+            f"label column {label!r} has only class {only} in the {part} part "
+            f"({len(y)} rows); a classifier needs both 0 and 1 there"
+        )
+
+
+# --- the trainer -----------------------------------------------------------------------------
+
+
+def _validation_auc(pipeline: Pipeline, x: pd.DataFrame, y: pd.Series) -> float:
+    return float(roc_auc_score(y, pipeline.predict_proba(x)[:, 1]))
+
+
+def train_classifier(
+    frame: pd.DataFrame,
+    label: str,
+    *,
+    time_column: str | None = None,
+    id_columns: Sequence[str] = (),
+    exclude_columns: Iterable[str] = (),
+    label_end_column: str | None = None,
+    families: Sequence[str] = MODEL_FAMILIES,
+    random_state: int = 0,
+) -> TrainingResult:
+    """Fit, compare, calibrate and refit; see the module docstring for the recipe.
+
+    Rows with a missing label (label window not closed yet) are left out. `exclude_columns`
+    keeps columns out of the features (e.g. other labels, which would leak). With
+    `label_end_column` (the date a row's label window closes), training rows whose window
+    reaches into the validation period are dropped from the training part, so that the
+    validation metrics are not flattered by overlapping outcomes.
+    """
+    if label not in frame.columns:
+        raise ValueError(f"label column {label!r} not in frame (columns: {list(frame.columns)})")
+    for column in [time_column, label_end_column, *id_columns]:
+        if column is not None and column not in frame.columns:
+            raise ValueError(f"column {column!r} not in frame (columns: {list(frame.columns)})")
+    y_all = binary_label(frame[label])
+    labelled = frame.loc[y_all.notna()]
+    if labelled.empty:
+        raise ValueError(f"label column {label!r} is missing on every row; nothing to train on")
+    y = y_all.loc[labelled.index].astype(int)
+    _check_both_classes(y, "labelled", label)
+    excluded = [*exclude_columns, *([label_end_column] if label_end_column else [])]
+    columns = infer_feature_columns(
+        labelled,
+        label,
+        time_column=time_column,
+        id_columns=id_columns,
+        exclude_columns=excluded,
+    )
+    if not columns.all:
+        raise ValueError(f"no usable feature columns; excluded: {columns.excluded}")
+
+    if time_column is not None:
+        train_idx, valid_idx = time_split(labelled[time_column])
+        if label_end_column is not None:
+            first_valid = pd.to_datetime(labelled.loc[valid_idx, time_column]).min()
+            ends = pd.to_datetime(labelled.loc[train_idx, label_end_column])
+            train_idx = train_idx[(ends < first_valid).to_numpy()]
+    else:
+        train_idx, valid_idx = random_split(y, random_state=random_state)
+    _check_both_classes(y.loc[train_idx], "training", label)
+    _check_both_classes(y.loc[valid_idx], "validation", label)
+
+    x = labelled.drop(columns=[label])
+    x_train, y_train = x.loc[train_idx], y.loc[train_idx]
+    x_valid, y_valid = x.loc[valid_idx], y.loc[valid_idx]
+
+    candidates: dict[str, dict[str, float]] = {}
+    for family in families:
+        candidate = build_pipeline(family, columns, random_state=random_state)
+        candidate.fit(x_train, y_train)
+        scores = candidate.predict_proba(x_valid)[:, 1]
+        candidates[family] = evaluate(y_valid, scores)
+    # Ties go to the first family listed (logistic regression: simpler to explain).
+    best = max(families, key=lambda f: (np.nan_to_num(candidates[f]["roc_auc"]), -families.index(f)))
+
+    method = choose_calibration(y_train)
+    validation_pipeline = build_pipeline(
+        best, columns, calibration=method, random_state=random_state
+    )
+    validation_pipeline.fit(x_train, y_train)
+    valid_scores = validation_pipeline.predict_proba(x_valid)[:, 1]
+    metrics = evaluate(y_valid, valid_scores)
+    metrics["training_rows"] = float(len(train_idx))
+
+    final = build_pipeline(best, columns, calibration=method, random_state=random_state)
+    final.fit(x, y)
+
+    kept = [c for c in [time_column, *id_columns] if c is not None]
+    validation = x_valid[kept].copy()
+    validation["y_true"] = y_valid.to_numpy()
+    validation["y_score"] = valid_scores
+    window = None
+    if time_column is not None:
+        valid_times = labelled.loc[valid_idx, time_column]
+        window = (valid_times.min(), valid_times.max())
+    return TrainingResult(
+        pipeline=final,
+        model_family=best,
+        metrics=metrics,
+        validation=validation,
+        candidates=candidates,
+        feature_columns=columns,
+        validation_window=window,
+        label=label,
+        time_column=time_column,
+        id_columns=list(id_columns),
+        input_columns=list(x.columns),
+        reference_values=reference_values(x_train, columns),
+        validation_pipeline=validation_pipeline,
+        validation_index=valid_idx,
+        calibration_method=method,
+        training_rows=len(labelled),
+        params={
+            "model_family": best,
+            "calibration": method,
+            "families_compared": ",".join(families),
+            "validation": "time" if time_column else "stratified_random",
+            "validation_share": VALIDATION_SHARE,
+            "random_state": random_state,
+            "numeric_features": len(columns.numeric),
+            "categorical_features": len(columns.categorical),
+        },
+    )

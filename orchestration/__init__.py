@@ -1,0 +1,1 @@
+"""journey-warehouse orchestration: Dagster code location, ingestion, dbt and ML wiring."""

@@ -1,0 +1,53 @@
+"""Dagster resources for the warehouse file and the landing directory.
+
+Their paths come from `orchestration.settings` when the Definitions are built
+(`from_settings()`), never at import time, and nothing connects until an asset asks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+
+from orchestration.settings import get_settings
+
+
+class WarehouseResource(dg.ConfigurableResource):
+    """The DuckDB warehouse file. DuckDB allows one writing process per file, so every asset
+    that writes through this resource runs in the `duckdb_warehouse` concurrency pool."""
+
+    path: str
+
+    @classmethod
+    def from_settings(cls) -> WarehouseResource:
+        return cls(path=str(get_settings().warehouse_path))
+
+    @contextmanager
+    def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A connection whose session time zone is UTC, so TIMESTAMPTZ values print as UTC."""
+        if not read_only:
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        con = duckdb.connect(self.path, read_only=read_only)
+        try:
+            con.execute("set TimeZone = 'UTC'")
+            yield con
+        finally:
+            con.close()
+
+
+class LandingResource(dg.ConfigurableResource):
+    """The directory the source exports land in: `<root>/<source>/<YYYY-MM-DD>.<ext>`."""
+
+    root: str
+
+    @classmethod
+    def from_settings(cls) -> LandingResource:
+        return cls(root=str(get_settings().landing_dir))
+
+    @property
+    def root_path(self) -> Path:
+        return Path(self.root)

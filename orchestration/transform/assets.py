@@ -1,0 +1,73 @@
+"""The dbt build as Dagster assets.
+
+No `from __future__ import annotations` here: Dagster reads the asset function's annotations
+at definition time to find its config class.
+"""
+
+import functools
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DbtCliResource, dbt_assets
+
+from orchestration.settings import get_settings
+from orchestration.transform.project import dbt_project, prepare_manifest
+from orchestration.transform.translator import JourneyDbtTranslator
+
+# One writer per DuckDB file: every asset that writes the warehouse shares this pool.
+WAREHOUSE_POOL = "duckdb_warehouse"
+
+
+class DbtBuildConfig(dg.Config):
+    full_refresh: bool = False
+
+
+def build_dbt_vars(partition_start: str | None, partition_end: str | None) -> dict[str, str]:
+    """dbt --vars for a run: the new-data window of the incremental session models, when the
+    run covers a partition time window (end exclusive)."""
+    if partition_start is None or partition_end is None:
+        return {}
+    return {"partition_start": partition_start, "partition_end": partition_end}
+
+
+def build_dbt_args(config: DbtBuildConfig, dbt_vars: dict[str, str]) -> list[str]:
+    args = ["build"]
+    if config.full_refresh:
+        args.append("--full-refresh")
+    if dbt_vars:
+        args += ["--vars", str(dbt_vars).replace("'", '"')]
+    return args
+
+
+def _time_window_vars(context: dg.AssetExecutionContext) -> dict[str, str]:
+    if not context.has_partition_key:
+        return {}
+    window = context.partition_time_window
+    return build_dbt_vars(window.start.date().isoformat(), window.end.date().isoformat())
+
+
+@functools.cache
+def journey_dbt_assets() -> dg.AssetsDefinition:
+    """Built on first call (reads the manifest), never at import time."""
+    project = dbt_project()
+
+    @dbt_assets(
+        manifest=prepare_manifest(),
+        project=project,
+        dagster_dbt_translator=JourneyDbtTranslator(),
+        pool=WAREHOUSE_POOL,
+        name="journey_dbt_models",
+    )
+    def _dbt_models(
+        context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig
+    ) -> Iterator[Any]:
+        # profiles.yml reads the warehouse path from JOURNEY_WAREHOUSE; the dbt subprocess
+        # inherits this environment and runs in dbt_project/, so the path must be absolute.
+        os.environ["JOURNEY_WAREHOUSE"] = str(get_settings().warehouse_path)
+        args = build_dbt_args(config, _time_window_vars(context))
+        context.log.info(f"dbt {' '.join(args)}")
+        yield from dbt.cli(args, context=context).stream()
+
+    return _dbt_models

@@ -1,0 +1,35 @@
+"""How dbt resources appear in Dagster."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings
+
+# Model folders (models/<layer>/...) become asset groups.
+LAYERS = ("staging", "intermediate", "marts")
+
+
+class JourneyDbtTranslator(DagsterDbtTranslator):
+    """dbt sources are the ingestion assets `raw/<table>`; models are grouped by layer;
+    dbt tests stay asset checks (the dagster-dbt default, made explicit)."""
+
+    def __init__(self) -> None:
+        super().__init__(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
+
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
+        if dbt_resource_props["resource_type"] == "source":
+            # e.g. source segment.web_events -> the ingestion asset raw/web_events.
+            return dg.AssetKey(["raw", dbt_resource_props["identifier"]])
+        return super().get_asset_key(dbt_resource_props)
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        if dbt_resource_props["resource_type"] == "seed":
+            return "seeds"
+        fqn = dbt_resource_props.get("fqn", [])
+        # fqn = [project, <folder>, ..., <name>] for models.
+        if len(fqn) > 2 and fqn[1] in LAYERS:
+            return fqn[1]
+        return super().get_group_name(dbt_resource_props)

@@ -1,0 +1,70 @@
+"""Shared pytest fixtures. Keep them generic: every domain's tests may use them.
+
+`journey_env` points every path setting at a temp directory, so no test reads or writes
+./data; fixtures that need the warehouse or the landing dir build on it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from orchestration.settings import SOURCES, Settings, get_settings
+
+
+@pytest.fixture
+def journey_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """Settings whose paths all live under a fresh temp dir (set through the env vars)."""
+    data_dir = tmp_path / "data"
+    env = {
+        "JOURNEY_DATA_DIR": data_dir,
+        "JOURNEY_LANDING_DIR": data_dir / "landing",
+        "JOURNEY_WAREHOUSE": data_dir / "warehouse.duckdb",
+        "JOURNEY_SERVING": data_dir / "serving.duckdb",
+        "DAGSTER_HOME": data_dir / "dagster",
+        "JOURNEY_GROUND_TRUTH_DIR": data_dir / "ground_truth",
+    }
+    for var, path in env.items():
+        monkeypatch.setenv(var, str(path))
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{data_dir / 'mlflow' / 'mlflow.db'}")
+    monkeypatch.delenv("JOURNEY_START_DATE", raising=False)
+    for path in (data_dir / "landing", data_dir / "dagster", data_dir / "mlflow"):
+        path.mkdir(parents=True, exist_ok=True)
+    return get_settings()
+
+
+@pytest.fixture
+def landing_dir(journey_env: Settings) -> Path:
+    return journey_env.landing_dir
+
+
+WriteLanding = Callable[[str, date | str, str | bytes], Path]
+
+
+@pytest.fixture
+def write_landing(landing_dir: Path) -> WriteLanding:
+    """Write `<landing>/<source>/<day>.<ext>`; str content is encoded as UTF-8 as is."""
+
+    def write(source: str, day: date | str, content: str | bytes) -> Path:
+        path = landing_dir / source / f"{day}.{SOURCES[source]}"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content.encode("utf-8") if isinstance(content, str) else content)
+        return path
+
+    return write
+
+
+@pytest.fixture
+def warehouse_con(journey_env: Settings) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-write connection to the temp warehouse file, session time zone UTC."""
+    journey_env.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(journey_env.warehouse_path))
+    con.execute("set TimeZone = 'UTC'")
+    try:
+        yield con
+    finally:
+        con.close()
