@@ -18,7 +18,9 @@ import pandas as pd
 NUMERIC_TEXT_SHARE = 0.95
 # Names with an "id" token (customer_id, id, userId) mark keys, not signals.
 _ID_NAME = re.compile(r"(^|_|\b)id($|_|\b)|[a-z]Id$|ID$", re.IGNORECASE)
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$")
+_ISO_DATE = re.compile(
+    r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$"
+)
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(\D|$))")
 _BOOL_TEXT = {"true": 1.0, "false": 0.0, "t": 1.0, "f": 0.0, "yes": 1.0, "no": 0.0}
 
@@ -174,8 +176,8 @@ def reference_values(frame: pd.DataFrame, columns: FeatureColumns) -> dict[str, 
     return reference
 
 
-_TRUE_LABELS = {True, 1, 1.0}
-_FALSE_LABELS = {False, 0, 0.0}
+_TRUE_LABELS = {True}
+_FALSE_LABELS = {False}
 
 
 def binary_label(series: pd.Series) -> pd.Series:

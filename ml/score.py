@@ -165,7 +165,8 @@ def score_frame(
         inferred = infer_feature_columns(frame.assign(__label__=0), "__label__")
         numeric = [c for c in columns if c in inferred.numeric]
         reference = reference_values(
-            frame, FeatureColumns(numeric=numeric, categorical=[c for c in columns if c not in numeric])
+            frame,
+            FeatureColumns(numeric=numeric, categorical=[c for c in columns if c not in numeric]),
         )
     prepared = _with_numbers_parsed(pipeline, frame)
     probability = pipeline.predict_proba(prepared)[:, 1]

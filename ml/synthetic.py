@@ -46,7 +46,8 @@ def make_customer_frame(
             "city": [f"city_{k}" for k in rng.zipf(1.6, size=n) % 500],
             "marketing_consent": rng.random(n) < 0.6,
             "source_system": "crm",
-            "last_order_at": pd.to_datetime(snapshot) - pd.to_timedelta(rng.integers(1, 90, n), "D"),
+            "last_order_at": pd.to_datetime(snapshot)
+            - pd.to_timedelta(rng.integers(1, 90, n), "D"),
         }
     )
     for k in range(n_noise):

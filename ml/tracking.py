@@ -197,7 +197,9 @@ def _log_datasets(frame: pd.DataFrame, result: TrainingResult) -> None:
         ("training", frame.loc[labelled & ~valid_mask]),
         ("validation", frame.loc[valid_mask]),
     ):
-        dataset = mlflow.data.from_pandas(rows, targets=result.label, name=f"{result.label}_{context}")
+        dataset = mlflow.data.from_pandas(
+            rows, targets=result.label, name=f"{result.label}_{context}"
+        )
         mlflow.log_input(dataset, context=context)
 
 
@@ -290,9 +292,6 @@ def train_and_register(
             skops_trusted_types=trusted_types(result.pipeline),
             # Stated rather than inferred: inference loads the model in a subprocess (slow).
             pip_requirements=model_requirements(),
-            # The pipeline calls functions from this package; ship it so that the model loads
-            # anywhere the requirements are installed, not only inside this project.
-            code_paths=[str(Path(__file__).resolve().parent)],
         )
         version = str(info.registered_model_version)
         mlflow.log_metrics(
@@ -321,7 +320,9 @@ def train_and_register(
         version,
         description=f"{'Promoted' if decision.promote else 'Not promoted'}: {decision.reason}",
     )
-    client.set_model_version_tag(model_name, version, "challenger_auc", f"{decision.challenger_auc:.6f}")
+    client.set_model_version_tag(
+        model_name, version, "challenger_auc", f"{decision.challenger_auc:.6f}"
+    )
     client.set_model_version_tag(
         model_name,
         version,

@@ -200,7 +200,11 @@ def build_pipeline(
 def choose_calibration(y: pd.Series) -> str:
     """Isotonic when there is plenty of data of each class, else sigmoid (fewer parameters)."""
     minority = int(min(y.sum(), len(y) - y.sum()))
-    return "isotonic" if len(y) >= ISOTONIC_MIN_ROWS and minority >= ISOTONIC_MIN_MINORITY else "sigmoid"
+    return (
+        "isotonic"
+        if len(y) >= ISOTONIC_MIN_ROWS and minority >= ISOTONIC_MIN_MINORITY
+        else "sigmoid"
+    )
 
 
 # --- splitting -------------------------------------------------------------------------------
@@ -314,7 +318,9 @@ def train_classifier(
         scores = candidate.predict_proba(x_valid)[:, 1]
         candidates[family] = evaluate(y_valid, scores)
     # Ties go to the first family listed (logistic regression: simpler to explain).
-    best = max(families, key=lambda f: (np.nan_to_num(candidates[f]["roc_auc"]), -families.index(f)))
+    best = max(
+        families, key=lambda f: (np.nan_to_num(candidates[f]["roc_auc"]), -families.index(f))
+    )
 
     method = choose_calibration(y_train)
     validation_pipeline = build_pipeline(

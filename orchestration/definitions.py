@@ -21,6 +21,8 @@ DOMAIN_PACKAGES: tuple[str, ...] = (
     "orchestration.ingest",
     "orchestration.transform",  # dbt assets
     "orchestration.ml",  # train / score assets
+    "orchestration.serve",  # read-only copy of the marts for BI tools
+    "orchestration.automation",  # jobs, schedules
 )
 
 

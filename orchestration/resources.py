@@ -6,6 +6,7 @@ Their paths come from `orchestration.settings` when the Definitions are built
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,17 +22,30 @@ class WarehouseResource(dg.ConfigurableResource):
     that writes through this resource runs in the `duckdb_warehouse` concurrency pool."""
 
     path: str
+    # The pool normally prevents lock conflicts; waiting covers an instance without the pool
+    # limit (no dagster.yaml) or another process (a notebook, the dbt CLI) holding the file.
+    lock_timeout_seconds: float = 60.0
 
     @classmethod
     def from_settings(cls) -> WarehouseResource:
         return cls(path=str(get_settings().warehouse_path))
+
+    def _open(self, read_only: bool) -> duckdb.DuckDBPyConnection:
+        deadline = time.monotonic() + self.lock_timeout_seconds
+        while True:
+            try:
+                return duckdb.connect(self.path, read_only=read_only)
+            except duckdb.IOException as exc:
+                if "lock" not in str(exc).lower() or time.monotonic() >= deadline:
+                    raise
+                time.sleep(0.5)
 
     @contextmanager
     def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
         """A connection whose session time zone is UTC, so TIMESTAMPTZ values print as UTC."""
         if not read_only:
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        con = duckdb.connect(self.path, read_only=read_only)
+        con = self._open(read_only)
         try:
             con.execute("set TimeZone = 'UTC'")
             yield con
@@ -51,3 +65,8 @@ class LandingResource(dg.ConfigurableResource):
     @property
     def root_path(self) -> Path:
         return Path(self.root)
+
+
+# One writer per DuckDB file: every asset that writes the warehouse runs in this pool, and
+# dagster.yaml (orchestration/instance.py) gives every pool a limit of one step at a time.
+WAREHOUSE_POOL = "duckdb_warehouse"

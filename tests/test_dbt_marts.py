@@ -1,6 +1,6 @@
 """The customer marts on a small real warehouse: demo exports → raw.* → dbt → marts.*.
 
-One module-scoped build (300 people, 40 days) backs every test; the leakage test then
+One module-scoped build (300 people, 50 days) backs every test; the leakage test then
 appends later data to the raw tables, rebuilds, and compares the point-in-time features.
 """
 
@@ -18,12 +18,13 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
+
 from orchestration.demo import generate
 from orchestration.ingest.loaders import load_file
 from orchestration.settings import DBT_PROJECT_DIR, SOURCES
 
 START = date(2026, 1, 1)
-DAYS = 40
+DAYS = 50
 SHIFT_DAYS = 12  # how far after the original data the appended rows land
 OWN_PATHS = [
     "path:models/intermediate/customer",
@@ -54,7 +55,9 @@ def _dbt(args: list[str]) -> None:
     dbt = Path(sys.executable).with_name("dbt")
     done = subprocess.run([str(dbt), *args], capture_output=True, text=True, check=False)
     if done.returncode != 0:
-        raise AssertionError(f"dbt {' '.join(args[:1])} failed:\n{done.stdout[-4000:]}{done.stderr[-2000:]}")
+        raise AssertionError(
+            f"dbt {' '.join(args[:1])} failed:\n{done.stdout[-4000:]}{done.stderr[-2000:]}"
+        )
 
 
 def _build(warehouse: Warehouse, *, full_refresh: bool = False) -> None:
@@ -76,14 +79,22 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Warehouse]:
         for source, extension in SOURCES.items():
             for offset in range(DAYS):
                 day = START + timedelta(days=offset)
-                load_file(con, source, landing / source / f"{day.isoformat()}.{extension}", day, landing)
+                load_file(
+                    con, source, landing / source / f"{day.isoformat()}.{extension}", day, landing
+                )
 
     previous = os.environ.get("JOURNEY_WAREHOUSE")
     os.environ["JOURNEY_WAREHOUSE"] = str(path)
     # A private target dir: other processes may be compiling the same project concurrently.
     dbt_args = [
-        "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-        "--target-path", str(root / "target"), "--log-path", str(root / "logs"),
+        "--project-dir",
+        str(DBT_PROJECT_DIR),
+        "--profiles-dir",
+        str(DBT_PROJECT_DIR),
+        "--target-path",
+        str(root / "target"),
+        "--log-path",
+        str(root / "logs"),
     ]
     built = Warehouse(path, dbt_args)
     try:
@@ -126,9 +137,11 @@ def test_no_raw_email_in_any_mart(warehouse: Warehouse) -> None:
         leaks = {
             f"marts.{table}.{column}": count
             for table, column in columns
-            if (count := con.execute(
-                f'select count(*) from marts."{table}" where "{column}" like \'%@%\''
-            ).fetchone()[0])
+            if (
+                count := con.execute(
+                    f'select count(*) from marts."{table}" where "{column}" like \'%@%\''
+                ).fetchone()[0]
+            )
         }
     assert leaks == {}
 
@@ -165,7 +178,9 @@ def test_funnel_reconciles_and_is_monotonic(warehouse: Warehouse) -> None:
 def test_paths_and_cohorts_cover_every_customer(warehouse: Warehouse) -> None:
     paths = warehouse.frame("select * from marts.agg_paths")
     customers = warehouse.frame("select count(*) as n from marts.dim_customers")["n"][0]
-    conversions = warehouse.frame("select count(*) as n from intermediate.int_attribution_conversions")
+    conversions = warehouse.frame(
+        "select count(*) as n from intermediate.int_attribution_conversions"
+    )
     assert paths["total_customers"].sum() == customers
     assert paths["converting_customers"].sum() == conversions["n"][0]
     longest = paths["path"].str.count(" > ") + 1
@@ -184,14 +199,18 @@ def test_features_are_point_in_time_and_labels_complete(warehouse: Warehouse) ->
     dim = warehouse.frame("select customer_id, first_seen_at from marts.dim_customers")
     assert not features.duplicated(["customer_id", "snapshot_date"]).any()
     snapshots = sorted(features["snapshot_date"].unique())
-    assert snapshots[0] == pd.Timestamp(START) and snapshots[-1] == pd.Timestamp(bounds["latest_data_date"])
+    assert snapshots[0] == pd.Timestamp(START) and snapshots[-1] == pd.Timestamp(
+        bounds["latest_data_date"]
+    )
     merged = features.merge(dim, on="customer_id")
     assert (merged["first_seen_at"] < merged["feature_cutoff_at"]).all()
     incomplete = features["churn_label_window_end"] > pd.Timestamp(bounds["latest_data_date"])
     assert features.loc[incomplete, "churned_within_30d"].isna().all()
     assert features.loc[~features["is_customer_at_snapshot"], "churned_within_30d"].isna().all()
     assert features["purchased_within_14d"].notna().sum() > 50
-    assert features["sessions_last_30d"].sum() > 0 and features["logged_in_events_last_30d"].sum() > 0
+    assert (
+        features["sessions_last_30d"].sum() > 0 and features["logged_in_events_last_30d"].sum() > 0
+    )
 
 
 def _append_later_data(warehouse: Warehouse, latest: date) -> None:
@@ -210,15 +229,19 @@ def _append_later_data(warehouse: Warehouse, latest: date) -> None:
         """)
         con.execute(f"""
             insert into raw.email_events by name
-            select * replace (event_id || '-later' as event_id, occurred_at + {shift} as occurred_at,
+            select * replace (event_id || '-later' as event_id,
+                              occurred_at + {shift} as occurred_at,
                               _partition_date + {SHIFT_DAYS} as _partition_date)
             from raw.email_events where occurred_at >= {since}
         """)
         con.execute(f"""
             insert into raw.support_tickets by name
-            select * replace (ticket_id || '-later' as ticket_id, created_at + {shift} as created_at,
-                              updated_at + {shift} as updated_at, solved_at + {shift} as solved_at,
-                              'bad' as satisfaction, _partition_date + {SHIFT_DAYS} as _partition_date)
+            select * replace (ticket_id || '-later' as ticket_id,
+                              created_at + {shift} as created_at,
+                              updated_at + {shift} as updated_at,
+                              solved_at + {shift} as solved_at,
+                              'bad' as satisfaction,
+                              _partition_date + {SHIFT_DAYS} as _partition_date)
             from raw.support_tickets where created_at >= {since}
         """)
         con.execute(f"""
@@ -265,9 +288,9 @@ def test_appending_later_data_changes_no_earlier_feature_or_complete_label(
     warehouse: Warehouse,
 ) -> None:
     before = warehouse.frame("select * from marts.customer_features")
-    latest = warehouse.frame(
-        "select latest_data_date from intermediate.int_features_data_bounds"
-    )["latest_data_date"][0]
+    latest = warehouse.frame("select latest_data_date from intermediate.int_features_data_bounds")[
+        "latest_data_date"
+    ][0]
     latest = pd.Timestamp(latest).date()
 
     _append_later_data(warehouse, latest)
@@ -285,7 +308,9 @@ def test_appending_later_data_changes_no_earlier_feature_or_complete_label(
     # snapshot up to `latest` must still be there with the same customers.
     cadence = before[(before["snapshot_date"] - pd.Timestamp(START)).dt.days % 7 == 0]
     assert cadence["snapshot_date"].nunique() == DAYS // 7 + 1
-    joined = cadence.merge(after, on=keys, how="left", suffixes=("_before", "_after"), indicator=True)
+    joined = cadence.merge(
+        after, on=keys, how="left", suffixes=("_before", "_after"), indicator=True
+    )
     assert (joined["_merge"] == "both").all(), "a customer snapshot disappeared"
     assert len(after[after["snapshot_date"] <= pd.Timestamp(latest)]) == len(cadence)
 
@@ -299,17 +324,23 @@ def test_appending_later_data_changes_no_earlier_feature_or_complete_label(
     for label in LABELS:
         complete = joined[f"{label}_before"].notna()
         assert complete.sum() > 0, label
-        same = _same(joined.loc[complete, f"{label}_before"], joined.loc[complete, f"{label}_after"])
+        same = _same(
+            joined.loc[complete, f"{label}_before"], joined.loc[complete, f"{label}_after"]
+        )
         assert same.all(), f"{label}: {int((~same).sum())} complete labels changed"
     # The appended data completes windows that were open: labels appear where none were.
     opened = joined["churned_within_30d_before"].isna() & joined["churned_within_30d_after"].notna()
     assert opened.sum() > 0
     assert joined.loc[opened, "churned_within_30d_after"].astype(bool).any()
-    bought = joined["purchased_within_14d_before"].isna() & joined["purchased_within_14d_after"].notna()
+    bought = (
+        joined["purchased_within_14d_before"].isna() & joined["purchased_within_14d_after"].notna()
+    )
     assert joined.loc[bought, "purchased_within_14d_after"].astype(bool).any()
 
 
 def _same(left: pd.Series, right: pd.Series) -> pd.Series:
     both_missing = left.isna().to_numpy() & right.isna().to_numpy()
-    values = [series.astype(object).where(series.notna(), None).to_numpy() for series in (left, right)]
+    values = [
+        series.astype(object).where(series.notna(), None).to_numpy() for series in (left, right)
+    ]
     return pd.Series(both_missing | (values[0] == values[1]), index=left.index)

@@ -40,7 +40,9 @@ def test_score_adds_probability_band_and_three_reasons(trained):
     ]
     assert len(scored) == len(frame)
     expected = np.where(
-        scored["probability"] >= 0.5, "high", np.where(scored["probability"] >= 0.2, "medium", "low")
+        scored["probability"] >= 0.5,
+        "high",
+        np.where(scored["probability"] >= 0.2, "medium", "low"),
     )
     assert (scored["risk_band"] == expected).all()
     high = scored[scored["risk_band"] == "high"]

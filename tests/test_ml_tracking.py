@@ -73,7 +73,10 @@ def test_train_twice_champion_kept_when_challenger_is_worse(store):
     assert run.data.params["model_family"] == second.training.model_family
     assert run.info.artifact_uri.startswith(f"file://{artifacts}")
     contexts = sorted(
-        tag.value for i in run.inputs.dataset_inputs for tag in i.tags if tag.key == "mlflow.data.context"
+        tag.value
+        for i in run.inputs.dataset_inputs
+        for tag in i.tags
+        if tag.key == "mlflow.data.context"
     )
     assert contexts == ["training", "validation"]
     artifacts_logged = {f.path for f in client.list_artifacts(second.run_id, "plots")}

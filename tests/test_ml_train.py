@@ -28,7 +28,9 @@ def test_planted_signal_is_found_despite_imbalance(frame, result):
     # Compare with the AUC of the true (planted) logit on the same rows: the best any model
     # can expect, up to noise.
     valid = frame.loc[result.validation_index]
-    oracle = roc_auc_score(valid["churned"], 2.2 * valid["sessions_drop"].fillna(0) + 0.6 * valid["tickets_open"])
+    oracle = roc_auc_score(
+        valid["churned"], 2.2 * valid["sessions_drop"].fillna(0) + 0.6 * valid["tickets_open"]
+    )
     assert result.metrics["roc_auc"] > 0.8
     assert result.metrics["roc_auc"] > oracle - 0.03
     assert result.metrics["roc_auc"] == pytest.approx(
@@ -43,7 +45,12 @@ def test_planted_signal_is_found_despite_imbalance(frame, result):
 
 def test_columns_inferred_on_mixed_types(result):
     cols = result.feature_columns
-    assert set(cols.numeric) == {"sessions_drop", "tickets_open", "lifetime_spend", "marketing_consent"}
+    assert set(cols.numeric) == {
+        "sessions_drop",
+        "tickets_open",
+        "lifetime_spend",
+        "marketing_consent",
+    }
     assert set(cols.categorical) == {"plan", "city"}
     assert cols.excluded["source_system"] == "constant"
     assert cols.excluded["customer_id"] == "id column (given)"

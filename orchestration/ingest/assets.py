@@ -20,12 +20,10 @@ from orchestration.ingest.loaders import (
     load_file,
     reconcile_partition,
 )
-from orchestration.resources import LandingResource, WarehouseResource
+from orchestration.resources import WAREHOUSE_POOL, LandingResource, WarehouseResource
 from orchestration.settings import SOURCES, get_settings
 
 INGESTION_GROUP = "ingestion"
-# Every asset that writes the DuckDB file uses this pool; the instance limits it to one step.
-WAREHOUSE_POOL = "duckdb_warehouse"
 PREVIEW_CELL_CHARS = 60
 
 

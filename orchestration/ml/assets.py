@@ -1,20 +1,19 @@
 """Thin Dagster assets around the `ml` library: train + register, then score daily."""
 
-
 import base64
 import tempfile
 import time
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
-import mlflow
 import pandas as pd
 
 from ml import score_frame
 from ml.actions import next_best_actions
-from ml.tracking import champion_version, client_for, load_champion, train_and_register
-from orchestration.ingest.assets import WAREHOUSE_POOL, daily_partitions
+from orchestration.ingest.assets import daily_partitions
 from orchestration.ml.resources import MlflowResource
 from orchestration.ml.specs import (
     CHURN,
@@ -25,7 +24,7 @@ from orchestration.ml.specs import (
     TIME_COLUMN,
     ModelSpec,
 )
-from orchestration.resources import WarehouseResource
+from orchestration.resources import WAREHOUSE_POOL, WarehouseResource
 
 ML_GROUP = "ml"
 SCORES_GROUP = "scores"
@@ -58,6 +57,8 @@ def _png_markdown(title: str, png: bytes) -> str:
 
 def _plot_metadata(run_id: str, plot_paths: dict[str, str], tracking_uri: str) -> dict:
     """ROC and calibration plots of the run, embedded so the asset page shows them."""
+    import mlflow
+
     metadata = {}
     with tempfile.TemporaryDirectory() as tmp:
         for name in ("roc", "calibration"):
@@ -110,6 +111,8 @@ def build_model_asset(spec: ModelSpec) -> dg.AssetsDefinition:
         key=key,
         deps=[FEATURES_KEY],
         group_name=ML_GROUP,
+        # Even reading needs the pool: DuckDB refuses a reader while another process writes.
+        pool=WAREHOUSE_POOL,
         kinds={"scikit-learn", "mlflow"},
         check_specs=checks,
         tags={"model": spec.model_name},
@@ -126,6 +129,9 @@ def build_model_asset(spec: ModelSpec) -> dg.AssetsDefinition:
         warehouse: WarehouseResource,
         mlflow_store: MlflowResource,
     ):
+        # MLflow and skops take seconds to import: only steps that train pay for them.
+        from ml.tracking import client_for, train_and_register
+
         with warehouse.connect(read_only=True) as con:
             frame, training_date = read_training_frame(con, spec)
         context.log.info(
@@ -199,46 +205,65 @@ def build_model_asset(spec: ModelSpec) -> dg.AssetsDefinition:
     return _train
 
 
-def _score_population(
-    con, spec: ModelSpec, snapshot: date, tracking_uri: str
-) -> tuple[pd.DataFrame, str]:
+@dataclass(frozen=True)
+class Champion:
+    spec: ModelSpec
+    version: str
+    pipeline: Any
+
+
+def load_champions(tracking_uri: str) -> dict[str, Champion]:
+    """Both `@champion` models, loaded once per run (a backfill scores many days with them)."""
+    from ml.tracking import champion_version, load_champion
+
+    champions = {}
+    for spec in (CHURN, PURCHASE_PROPENSITY):
+        version = champion_version(tracking_uri, spec.model_name)
+        if version is None:
+            raise dg.Failure(
+                f"No `{spec.model_name}@champion` in the MLflow registry at {tracking_uri}: "
+                f"materialize `{spec.asset_name}` first."
+            )
+        pipeline = load_champion(spec.model_name, tracking_uri)
+        champions[spec.model_name] = Champion(spec, str(version.version), pipeline)
+    return champions
+
+
+def _score_population(con, champion: Champion, snapshot: date) -> pd.DataFrame:
+    spec = champion.spec
     frame = con.execute(
         f"select * from {FEATURES_TABLE} where {TIME_COLUMN} = ? and ({spec.population})",
         [snapshot],
     ).df()
-    version = champion_version(tracking_uri, spec.model_name)
-    if version is None:
-        raise dg.Failure(
-            f"No `{spec.model_name}@champion` in the MLflow registry at {tracking_uri}: "
-            f"materialize `{spec.asset_name}` first."
-        )
-    pipeline = load_champion(spec.model_name, tracking_uri)
-    scored = score_frame(pipeline, frame, id_columns=ID_COLUMNS, thresholds=spec.bands)
+    scored = score_frame(champion.pipeline, frame, id_columns=ID_COLUMNS, thresholds=spec.bands)
     reasons = [c for c in scored.columns if c.startswith("reason_")]
-    scored["top_reasons"] = scored[reasons].apply(
-        lambda row: "; ".join(v for v in row if isinstance(v, str) and v), axis=1
-    )
+    scored["top_reasons"] = [
+        "; ".join(v for v in row if isinstance(v, str) and v)
+        for row in scored[reasons].itertuples(index=False)
+    ]
     scored["plan"] = frame["plan"].to_numpy()
-    return scored[["customer_id", "probability", "risk_band", "top_reasons", "plan"]], str(
-        version.version
-    )
+    return scored[["customer_id", "probability", "risk_band", "top_reasons", "plan"]]
 
 
-def score_snapshot(con, score_day: date, tracking_uri: str) -> pd.DataFrame:
+def score_snapshot(con, score_day: date, champions: dict[str, Champion]) -> pd.DataFrame:
     """One row per eligible customer: paying customers get a churn score, leads a propensity."""
     (snapshot,) = con.execute(
         f"select max({TIME_COLUMN}) from {FEATURES_TABLE} where {TIME_COLUMN} <= ?", [score_day]
     ).fetchone()
     if snapshot is None:
         raise dg.Failure(f"{FEATURES_TABLE} has no snapshot on or before {score_day}.")
-    churn, churn_version = _score_population(con, CHURN, snapshot, tracking_uri)
-    leads, lead_version = _score_population(con, PURCHASE_PROPENSITY, snapshot, tracking_uri)
-    churn = churn.rename(
-        columns={"probability": "churn_probability", "risk_band": "churn_risk_band"}
-    ).assign(churn_model_version=churn_version)
-    leads = leads.rename(
-        columns={"probability": "purchase_propensity", "risk_band": "propensity_band"}
-    ).assign(propensity_model_version=lead_version)
+    churn_model = champions[CHURN.model_name]
+    lead_model = champions[PURCHASE_PROPENSITY.model_name]
+    churn = (
+        _score_population(con, churn_model, snapshot)
+        .rename(columns={"probability": "churn_probability", "risk_band": "churn_risk_band"})
+        .assign(churn_model_version=churn_model.version)
+    )
+    leads = (
+        _score_population(con, lead_model, snapshot)
+        .rename(columns={"probability": "purchase_propensity", "risk_band": "propensity_band"})
+        .assign(propensity_model_version=lead_model.version)
+    )
     scores = pd.concat([churn, leads], ignore_index=True)
     consent = con.execute("select customer_id, marketing_consent from marts.dim_customers").df()
     scores = scores.merge(consent, on="customer_id", how="left", validate="many_to_one")
@@ -276,6 +301,7 @@ def write_scores(con, scores: pd.DataFrame, score_day: date) -> None:
     key=dg.AssetKey(["marts", "customer_scores"]),
     deps=[dg.AssetKey([s.asset_name]) for s in MODEL_SPECS] + [FEATURES_KEY, CUSTOMERS_KEY],
     partitions_def=daily_partitions(),
+    backfill_policy=dg.BackfillPolicy.single_run(),
     pool=WAREHOUSE_POOL,
     group_name=SCORES_GROUP,
     kinds={"duckdb", "mlflow"},
@@ -298,68 +324,84 @@ def write_scores(con, scores: pd.DataFrame, score_day: date) -> None:
 def customer_scores(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, mlflow_store: MlflowResource
 ):
-    score_day = date.fromisoformat(context.partition_key)
+    champions = load_champions(mlflow_store.tracking_uri)
+    eligible_sql = (
+        f"select count(*) from {FEATURES_TABLE} where {TIME_COLUMN} = ? "
+        f"and (({CHURN.population}) or ({PURCHASE_PROPENSITY.population}))"
+    )
+    stats_sql = f"""
+        select count(*), count(distinct customer_id),
+               count(*) filter (where churn_probability not between 0 and 1
+                                 or purchase_propensity not between 0 and 1)
+        from {SCORES_TABLE} where score_date = ?
+    """
+    coverage_failures, out_of_range_total, scored_total = [], 0, 0
     started = time.perf_counter()
+    # A single-run backfill hands this asset many days; each day is replaced on its own.
     with warehouse.connect() as con:
-        scores = score_snapshot(con, score_day, mlflow_store.tracking_uri)
-        seconds = time.perf_counter() - started
-        write_scores(con, scores, score_day)
-        eligible_sql = (
-            f"select count(*) from {FEATURES_TABLE} where {TIME_COLUMN} = ? "
-            f"and (({CHURN.population}) or ({PURCHASE_PROPENSITY.population}))"
-        )
-        (eligible,) = con.execute(
-            eligible_sql, [scores["feature_snapshot_date"].iloc[0]]
-        ).fetchone()
-        written, distinct, out_of_range = con.execute(
-            f"""
-            select count(*), count(distinct customer_id),
-                   count(*) filter (where churn_probability not between 0 and 1
-                                     or purchase_propensity not between 0 and 1)
-            from {SCORES_TABLE} where score_date = ?
-            """,
-            [score_day],
-        ).fetchone()
+        for partition_key in context.partition_keys:
+            score_day = date.fromisoformat(partition_key)
+            scores = score_snapshot(con, score_day, champions)
+            write_scores(con, scores, score_day)
+            snapshot = scores["feature_snapshot_date"].iloc[0]
+            (eligible,) = con.execute(eligible_sql, [snapshot]).fetchone()
+            written, distinct, out_of_range = con.execute(stats_sql, [score_day]).fetchone()
+            if not written == distinct == eligible:
+                coverage_failures.append(
+                    f"{score_day}: {written} rows, {distinct} customers, {eligible} eligible"
+                )
+            out_of_range_total += out_of_range
+            scored_total += written
+            context.add_asset_metadata(_day_metadata(scores, written), partition_key=partition_key)
+    seconds = time.perf_counter() - started
     probabilities = pd.concat([scores["churn_probability"], scores["purchase_propensity"]]).dropna()
     spread = float(probabilities.std()) if len(probabilities) > 1 else 0.0
     bands = pd.concat([scores["churn_risk_band"], scores["propensity_band"]]).value_counts()
+    context.log.info(
+        f"scored {scored_total:,} customer-days in {seconds:.1f}s "
+        f"({scored_total / max(seconds, 1e-9):,.0f} customers/s)"
+    )
     yield dg.MaterializeResult(
-        metadata={
-            "dagster/row_count": int(written),
-            "feature_snapshot_date": str(scores["feature_snapshot_date"].iloc[0]),
-            "churn_scored": int(scores["churn_probability"].notna().sum()),
-            "leads_scored": int(scores["purchase_propensity"].notna().sum()),
-            "churn_model_version": str(scores["churn_model_version"].dropna().iloc[0]),
-            "propensity_model_version": str(scores["propensity_model_version"].dropna().iloc[0]),
-            "mean_churn_probability": float(scores["churn_probability"].mean()),
-            "mean_purchase_propensity": float(scores["purchase_propensity"].mean()),
-            "scoring_customers_per_second": round(len(scores) / max(seconds, 1e-9), 1),
-            "bands": dg.MetadataValue.json({str(k): int(v) for k, v in bands.items()}),
-            "next_best_actions": dg.MetadataValue.json(
-                {str(k): int(v) for k, v in scores["next_best_action"].value_counts().items()}
+        check_results=[
+            dg.AssetCheckResult(
+                check_name="every_eligible_customer_scored_once",
+                passed=not coverage_failures,
+                metadata={
+                    "days": len(context.partition_keys),
+                    "failures": dg.MetadataValue.text("\n".join(coverage_failures) or "none"),
+                },
             ),
-        }
+            dg.AssetCheckResult(
+                check_name="probabilities_within_unit_interval",
+                passed=out_of_range_total == 0,
+                metadata={"out_of_range": int(out_of_range_total)},
+            ),
+            dg.AssetCheckResult(
+                check_name="scores_not_degenerate",
+                passed=bool(spread > 0.01 and len(bands) >= 2),
+                severity=dg.AssetCheckSeverity.WARN,
+                metadata={"probability_std": spread, "bands_used": len(bands)},
+            ),
+        ]
     )
-    yield dg.AssetCheckResult(
-        check_name="every_eligible_customer_scored_once",
-        passed=bool(written == distinct == eligible),
-        metadata={
-            "rows": int(written),
-            "distinct_customers": int(distinct),
-            "eligible": int(eligible),
-        },
-    )
-    yield dg.AssetCheckResult(
-        check_name="probabilities_within_unit_interval",
-        passed=bool(out_of_range == 0),
-        metadata={"out_of_range": int(out_of_range)},
-    )
-    yield dg.AssetCheckResult(
-        check_name="scores_not_degenerate",
-        passed=bool(spread > 0.01 and len(bands) >= 2),
-        severity=dg.AssetCheckSeverity.WARN,
-        metadata={"probability_std": spread, "bands_used": len(bands)},
-    )
+
+
+def _day_metadata(scores: pd.DataFrame, written: int) -> dict[str, Any]:
+    bands = pd.concat([scores["churn_risk_band"], scores["propensity_band"]]).value_counts()
+    return {
+        "dagster/row_count": int(written),
+        "feature_snapshot_date": str(scores["feature_snapshot_date"].iloc[0]),
+        "churn_scored": int(scores["churn_probability"].notna().sum()),
+        "leads_scored": int(scores["purchase_propensity"].notna().sum()),
+        "churn_model_version": str(scores["churn_model_version"].dropna().iloc[0]),
+        "propensity_model_version": str(scores["propensity_model_version"].dropna().iloc[0]),
+        "mean_churn_probability": float(scores["churn_probability"].mean()),
+        "mean_purchase_propensity": float(scores["purchase_propensity"].mean()),
+        "bands": dg.MetadataValue.json({str(k): int(v) for k, v in bands.items()}),
+        "next_best_actions": dg.MetadataValue.json(
+            {str(k): int(v) for k, v in scores["next_best_action"].value_counts().items()}
+        ),
+    }
 
 
 def ml_assets() -> list[dg.AssetsDefinition]:

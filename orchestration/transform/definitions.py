@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dagster as dg
+
 from orchestration.transform.assets import journey_dbt_assets
 from orchestration.transform.project import dbt_cli_resource
 

@@ -1,0 +1,63 @@
+"""The jobs a data engineer runs, schedules or backfills."""
+
+from __future__ import annotations
+
+import functools
+
+import dagster as dg
+
+from orchestration.ingest.assets import INGESTION_GROUP, daily_partitions
+
+MODEL_ASSETS = dg.AssetSelection.assets("churn_model", "purchase_propensity_model")
+SCORE_ASSETS = dg.AssetSelection.assets(
+    ["marts", "customer_scores"], ["serving", "serving_database"]
+)
+DBT_ASSETS = dg.AssetSelection.groups("seeds", "staging", "intermediate", "marts")
+INGESTION_ASSETS = dg.AssetSelection.groups(INGESTION_GROUP)
+
+
+@functools.cache
+def ingest_exports_job() -> dg.UnresolvedAssetJobDefinition:
+    return dg.define_asset_job(
+        "ingest_exports",
+        selection=INGESTION_ASSETS,
+        partitions_def=daily_partitions(),
+        description="Load the day's export files into raw.* (what the landing-file sensor runs).",
+    )
+
+
+@functools.cache
+def daily_refresh_job() -> dg.UnresolvedAssetJobDefinition:
+    return dg.define_asset_job(
+        "daily_refresh",
+        selection=INGESTION_ASSETS | DBT_ASSETS | SCORE_ASSETS,
+        partitions_def=daily_partitions(),
+        description=(
+            "Ingest the day → dbt build (incremental) → score with the champion models → "
+            "publish the serving copy for BI tools."
+        ),
+    )
+
+
+@functools.cache
+def weekly_retrain_job() -> dg.UnresolvedAssetJobDefinition:
+    return dg.define_asset_job(
+        "weekly_retrain",
+        selection=MODEL_ASSETS,
+        description="Retrain churn and purchase-propensity models; promote if at least as good.",
+    )
+
+
+@functools.cache
+def main_build_job() -> dg.UnresolvedAssetJobDefinition:
+    """What `journey run` does after ingesting every day: build, train, score the last day."""
+    return dg.define_asset_job(
+        "build_train_score",
+        selection=DBT_ASSETS | MODEL_ASSETS | SCORE_ASSETS,
+        partitions_def=daily_partitions(),
+        description="dbt build → train and register both models → score the day → publish.",
+    )
+
+
+def all_jobs() -> list[dg.UnresolvedAssetJobDefinition]:
+    return [ingest_exports_job(), daily_refresh_job(), weekly_retrain_job(), main_build_job()]

@@ -1,0 +1,73 @@
+"""The main job behind `journey run`: every asset for every partition of the exports.
+
+It runs the same Dagster jobs a data engineer would launch from the UI, in process and
+against the instance in DAGSTER_HOME, so the runs and materializations show up in the UI.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import dagster as dg
+from dagster._core.storage.tags import (
+    ASSET_PARTITION_RANGE_END_TAG,
+    ASSET_PARTITION_RANGE_START_TAG,
+)
+
+Progress = Callable[[str], None]
+
+
+def _run_job(
+    defs: dg.Definitions,
+    name: str,
+    instance: dg.DagsterInstance,
+    progress: Progress,
+    *,
+    partition_key: str | None = None,
+    partition_range: tuple[str, str] | None = None,
+) -> dg.ExecuteInProcessResult:
+    job = defs.resolve_job_def(name)
+    tags = {"journey/trigger": "journey run"}
+    if partition_range is not None:
+        tags[ASSET_PARTITION_RANGE_START_TAG], tags[ASSET_PARTITION_RANGE_END_TAG] = partition_range
+    where = partition_key or (
+        f"{partition_range[0]}..{partition_range[1]}" if partition_range else ""
+    )
+    progress(f"job {name} [{where}] started")
+    result = job.execute_in_process(
+        instance=instance, partition_key=partition_key, tags=tags, raise_on_error=False
+    )
+    for event in result.all_events:
+        if event.event_type_value == "ASSET_MATERIALIZATION":
+            materialization = event.event_specific_data.materialization
+            rows = materialization.metadata.get(
+                "dagster/row_count"
+            ) or materialization.metadata.get("rows_loaded")
+            count = f": {rows.value:,} rows" if rows is not None else ""
+            part = f" [{materialization.partition}]" if materialization.partition else ""
+            if partition_range is None or materialization.partition == partition_range[1]:
+                progress(
+                    f"  materialized {materialization.asset_key.to_user_string()}{part}{count}"
+                )
+        elif event.event_type_value == "ASSET_CHECK_EVALUATION":
+            evaluation = event.event_specific_data
+            if not evaluation.passed:
+                key = evaluation.asset_key.to_user_string()
+                progress(f"  check FAILED {key}:{evaluation.check_name}")
+    if not result.success:
+        failures = [
+            f"{e.step_key}: {e.event_specific_data.error.message.strip()}"
+            for e in result.all_events
+            if e.event_type_value == "STEP_FAILURE"
+        ]
+        raise RuntimeError(f"job {name} failed (run {result.run_id}):\n" + "\n".join(failures))
+    progress(f"job {name} succeeded (run {result.run_id[:8]})")
+    return result
+
+
+def run_main_job(first_day: str, last_day: str, progress: Progress) -> None:
+    from orchestration.definitions import defs
+
+    with dg.DagsterInstance.get() as instance:
+        _run_job(defs, "ingest_exports", instance, progress, partition_range=(first_day, last_day))
+        _run_job(defs, "build_train_score", instance, progress, partition_key=last_day)

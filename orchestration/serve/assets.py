@@ -1,0 +1,33 @@
+import dagster as dg
+
+from orchestration.ml.assets import SCORES_GROUP
+from orchestration.resources import WAREHOUSE_POOL, WarehouseResource
+from orchestration.serve.publish import publish_serving_copy
+from orchestration.settings import get_settings
+
+
+@dg.asset(
+    key=dg.AssetKey(["serving", "serving_database"]),
+    deps=[dg.AssetKey(["marts", "customer_scores"])],
+    group_name=SCORES_GROUP,
+    kinds={"duckdb"},
+    pool=WAREHOUSE_POOL,
+    owners=["team:data-engineering"],
+    description=(
+        "Read-only copy of every `marts.*` table for BI tools (`$JOURNEY_SERVING`, default "
+        "data/serving.duckdb), rebuilt beside the old file and swapped in atomically so open "
+        "readers keep a consistent view. See docs/serving.md."
+    ),
+)
+def serving_database(warehouse: WarehouseResource) -> dg.MaterializeResult:
+    serving_path = get_settings().serving_path
+    with warehouse.connect() as con:
+        result = publish_serving_copy(con, serving_path)
+    return dg.MaterializeResult(
+        metadata={
+            "path": dg.MetadataValue.path(str(result.serving_path)),
+            "tables": len(result.row_counts),
+            "bytes": result.bytes_written,
+            "row_counts": dg.MetadataValue.json(result.row_counts),
+        }
+    )
