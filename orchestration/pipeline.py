@@ -66,8 +66,10 @@ def _run_job(
 
 
 def run_main_job(first_day: str, last_day: str, progress: Progress) -> None:
-    from orchestration.definitions import defs
+    # Built here, not imported: resources read the settings (env vars) when built.
+    from orchestration.definitions import build_definitions
 
+    defs = build_definitions()
     with dg.DagsterInstance.get() as instance:
         _run_job(defs, "ingest_exports", instance, progress, partition_range=(first_day, last_day))
         _run_job(defs, "build_train_score", instance, progress, partition_key=last_day)

@@ -6,7 +6,12 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -68,3 +73,61 @@ def warehouse_con(journey_env: Settings) -> Iterator[duckdb.DuckDBPyConnection]:
         yield con
     finally:
         con.close()
+
+
+# --- the whole pipeline on a small demo, shared by the end-to-end and UI tests -------------
+
+DEMO_PEOPLE = 800
+DEMO_DAYS = 120
+
+
+@dataclass(frozen=True)
+class DemoPipeline:
+    root: Path
+    env: dict[str, str]
+    settings: Settings
+    first_run_seconds: float
+    first_run_output: str
+
+
+def _demo_env(root: Path) -> dict[str, str]:
+    data_dir = root / "data"
+    return {
+        **os.environ,
+        "JOURNEY_DATA_DIR": str(data_dir),
+        "JOURNEY_LANDING_DIR": str(data_dir / "landing"),
+        "JOURNEY_WAREHOUSE": str(data_dir / "warehouse.duckdb"),
+        "JOURNEY_SERVING": str(data_dir / "serving.duckdb"),
+        "DAGSTER_HOME": str(data_dir / "dagster"),
+        "JOURNEY_GROUND_TRUTH_DIR": str(data_dir / "ground_truth"),
+        "MLFLOW_TRACKING_URI": f"sqlite:///{data_dir / 'mlflow' / 'mlflow.db'}",
+    }
+
+
+def run_journey(env: dict[str, str], *args: str, timeout: int = 1500) -> str:
+    """Run the `journey` CLI as a user would; fail the test with its output on error."""
+    command = [str(Path(sys.executable).with_name("journey")), *args]
+    result = subprocess.run(
+        command, env=env, capture_output=True, text=True, timeout=timeout, check=False
+    )
+    output = result.stdout + result.stderr
+    if result.returncode != 0:
+        pytest.fail(f"{' '.join(command)} exited {result.returncode}:\n{output[-8000:]}")
+    return result.stdout
+
+
+@pytest.fixture(scope="session")
+def demo_pipeline(tmp_path_factory: pytest.TempPathFactory) -> DemoPipeline:
+    """`journey run` (the README's main job) on a small demo in a temp dir, once per session."""
+    root = tmp_path_factory.mktemp("demo_pipeline")
+    env = _demo_env(root)
+    started = time.perf_counter()
+    output = run_journey(
+        env, "run", "--people", str(DEMO_PEOPLE), "--days", str(DEMO_DAYS), "--seed", "11"
+    )
+    seconds = time.perf_counter() - started
+    with pytest.MonkeyPatch.context() as patch:
+        for key, value in env.items():
+            patch.setenv(key, value)
+        settings = get_settings()
+    return DemoPipeline(root, env, settings, seconds, output)
