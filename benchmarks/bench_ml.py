@@ -101,9 +101,7 @@ def run_scoring_benchmark(rows: int, features: int) -> None:
     )
     for family in ("logistic_regression", "hist_gradient_boosting"):
         started = time.perf_counter()
-        result = train_classifier(
-            frame, "churned", id_columns=["customer_id"], families=(family,)
-        )
+        result = train_classifier(frame, "churned", id_columns=["customer_id"], families=(family,))
         train_seconds = time.perf_counter() - started
         inputs = frame.drop(columns=["churned"])
         big = inputs.sample(n=rows, replace=True, random_state=0).reset_index(drop=True)

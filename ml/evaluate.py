@@ -28,6 +28,7 @@ from sklearn.metrics import (  # noqa: E402
     roc_curve,
 )
 
+from ml._threads import single_native_thread  # noqa: E402
 from ml.features import binary_label  # noqa: E402
 
 if TYPE_CHECKING:
@@ -225,6 +226,7 @@ def plot_permutation_importance(importances: pd.DataFrame, path: Path, top: int 
     return _save(fig, path)
 
 
+@single_native_thread
 def write_evaluation_plots(
     result: TrainingResult, frame_valid: pd.DataFrame, out_dir: str | Path
 ) -> dict[str, Path]:

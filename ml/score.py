@@ -17,6 +17,7 @@ import pandas as pd
 from sklearn.compose import ColumnTransformer
 from sklearn.pipeline import Pipeline
 
+from ml._threads import single_native_thread
 from ml.features import FeatureColumns, infer_feature_columns, reference_values, to_number
 
 N_REASONS = 3
@@ -138,6 +139,7 @@ def reason_codes(
     return reasons
 
 
+@single_native_thread
 def score_frame(
     pipeline: Any,
     frame: pd.DataFrame,
@@ -150,9 +152,9 @@ def score_frame(
 ) -> pd.DataFrame:
     """Return id columns + `probability`, `risk_band` and `reason_1..n` for each row.
 
-    `reference` should be the training data's medians/modes (`TrainingResult.reference_values`);
-    without it they are computed from `frame` itself. `feature_columns` defaults to the columns
-    the pipeline's ColumnTransformer reads.
+    `reference` holds the training data's medians/modes; by default the ones stored on the
+    pipeline by `train_classifier` (`pipeline.reference_values_`), else computed from `frame`.
+    `feature_columns` defaults to the columns the pipeline's ColumnTransformer reads.
     """
     bands = thresholds or RiskBands()
     missing = [c for c in id_columns if c not in frame.columns]
@@ -162,8 +164,14 @@ def score_frame(
     if not columns:
         columns = [c for c in frame.columns if c not in id_columns]
     if reference is None:
-        inferred = infer_feature_columns(frame.assign(__label__=0), "__label__")
-        numeric = [c for c in columns if c in inferred.numeric]
+        reference = getattr(pipeline, "reference_values_", None)
+    if reference is None:
+        groups = _column_groups(pipeline)
+        if groups is not None:
+            numeric = [c for c in columns if c in groups.get("numeric", [])]
+        else:
+            inferred = infer_feature_columns(frame.assign(__label__=0), "__label__")
+            numeric = [c for c in columns if c in inferred.numeric]
         reference = reference_values(
             frame,
             FeatureColumns(numeric=numeric, categorical=[c for c in columns if c not in numeric]),

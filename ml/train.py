@@ -24,11 +24,11 @@ from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, OrdinalEncoder, StandardScaler
 
+from ml._threads import single_native_thread
 from ml.evaluate import evaluate
 from ml.features import (
     FeatureColumns,
@@ -166,7 +166,9 @@ def build_estimator(
             early_stopping=True,
             validation_fraction=0.15,
             n_iter_no_change=15,
-            class_weight="balanced",
+            # No class weights: boosting on log loss ranks rare positives well unweighted,
+            # calibration fixes the probabilities, and in sklearn 1.9 sample weights make the
+            # binning compute weighted percentiles in a Python loop (~100x slower to fit).
             categorical_features=is_categorical if any(is_categorical) else None,
             random_state=random_state,
         )
@@ -192,7 +194,12 @@ def build_pipeline(
     prep, classifier = build_estimator(family, columns, random_state=random_state)
     if calibration is not None:
         classifier = CalibratedClassifierCV(
-            classifier, method=calibration, cv=CALIBRATION_FOLDS, ensemble=True
+            # ensemble=False: one model refitted on all rows plus a calibrator learnt from
+            # out-of-fold scores. Scoring then costs one model, not CALIBRATION_FOLDS.
+            classifier,
+            method=calibration,
+            cv=CALIBRATION_FOLDS,
+            ensemble=False,
         )
     return Pipeline([("prep", prep), ("model", classifier)])
 
@@ -251,10 +258,7 @@ def _check_both_classes(y: pd.Series, part: str, label: str) -> None:
 # --- the trainer -----------------------------------------------------------------------------
 
 
-def _validation_auc(pipeline: Pipeline, x: pd.DataFrame, y: pd.Series) -> float:
-    return float(roc_auc_score(y, pipeline.predict_proba(x)[:, 1]))
-
-
+@single_native_thread
 def train_classifier(
     frame: pd.DataFrame,
     label: str,
@@ -279,6 +283,9 @@ def train_classifier(
     for column in [time_column, label_end_column, *id_columns]:
         if column is not None and column not in frame.columns:
             raise ValueError(f"column {column!r} not in frame (columns: {list(frame.columns)})")
+    if not frame.index.is_unique:
+        # Rows are tracked by index label (validation_index); duplicates would mix them up.
+        raise ValueError("frame index has duplicate labels; call frame.reset_index(drop=True)")
     y_all = binary_label(frame[label])
     labelled = frame.loc[y_all.notna()]
     if labelled.empty:
@@ -333,6 +340,9 @@ def train_classifier(
 
     final = build_pipeline(best, columns, calibration=method, random_state=random_state)
     final.fit(x, y)
+    # Kept on the model itself so that reason codes work for a pipeline loaded from MLflow.
+    reference = reference_values(x, columns)
+    final.reference_values_ = reference
 
     kept = [c for c in [time_column, *id_columns] if c is not None]
     validation = x_valid[kept].copy()
@@ -354,7 +364,7 @@ def train_classifier(
         time_column=time_column,
         id_columns=list(id_columns),
         input_columns=list(x.columns),
-        reference_values=reference_values(x_train, columns),
+        reference_values=reference,
         validation_pipeline=validation_pipeline,
         validation_index=valid_idx,
         calibration_method=method,

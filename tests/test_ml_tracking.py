@@ -4,6 +4,7 @@ import mlflow
 import numpy as np
 import pytest
 
+from ml.score import score_frame
 from ml.synthetic import make_customer_frame
 from ml.tracking import (
     CHALLENGER,
@@ -11,6 +12,7 @@ from ml.tracking import (
     client_for,
     ensure_tracking_store,
     load_champion,
+    roc_auc_of,
     train_and_register,
 )
 
@@ -54,11 +56,26 @@ def test_train_twice_champion_kept_when_challenger_is_worse(store):
     assert str(client.get_model_version_by_alias("churn_model", CHALLENGER).version) == "1"
 
     # Without its main driver the second model is clearly worse: it must not be promoted.
+    # A low floor makes the comparison with the champion (not the floor) decide.
+    seen_rows = []
+
+    def champion_auc(model, features, y_true):
+        seen_rows.append(len(features))
+        return roc_auc_of(model, features, y_true)
+
     second = train_and_register(
-        frame, "churned", "churn_model", exclude_columns=["sessions_drop"], **common
+        frame,
+        "churned",
+        "churn_model",
+        exclude_columns=["sessions_drop"],
+        eval_champion=champion_auc,
+        floor=0.5,
+        **common,
     )
     assert second.model_version == "2"
     assert not second.promoted
+    assert "worse than champion" in second.decision.reason
+    assert seen_rows == [len(second.training.validation)]
     assert second.decision.champion_auc is not None
     assert second.decision.champion_auc > second.decision.challenger_auc
     assert str(client.get_model_version_by_alias("churn_model", CHAMPION).version) == "1"
@@ -90,6 +107,10 @@ def test_train_twice_champion_kept_when_challenger_is_worse(store):
     np.testing.assert_allclose(
         champion.predict_proba(features), first.training.pipeline.predict_proba(features)
     )
+    # Reason codes work on the loaded model alone: training medians/modes travel with it.
+    assert champion.reference_values_ == first.training.reference_values
+    scored = score_frame(champion, features, id_columns=["customer_id"])
+    assert scored["reason_1"].notna().any()
     # The pyfunc flavour predicts probabilities too (pyfunc_predict_fn="predict_proba").
     client_uri_model = f"models:/churn_model/{first.model_version}"
     mlflow.set_tracking_uri(uri)

@@ -8,7 +8,7 @@ from sklearn.metrics import roc_auc_score
 
 from ml import train_classifier, write_evaluation_plots
 from ml.synthetic import make_customer_frame
-from ml.train import time_split
+from ml.train import MAX_CATEGORIES, build_pipeline, choose_calibration, time_split
 
 
 @pytest.fixture(scope="module")
@@ -149,3 +149,30 @@ def test_evaluation_plots_are_real_pngs(frame, result, tmp_path):
         with Image.open(path) as image:
             assert image.format == "PNG"
             assert image.size[0] >= 300
+
+
+def test_high_cardinality_category_is_capped_in_both_families(frame, result):
+    assert frame["city"].nunique() > 100
+    for family in ("logistic_regression", "hist_gradient_boosting"):
+        pipeline = build_pipeline(family, result.feature_columns).fit(
+            frame.drop(columns=["churned"]), frame["churned"]
+        )
+        names = pipeline.named_steps["prep"].get_feature_names_out()
+        city_outputs = [n for n in names if n.startswith("city")]
+        if family == "logistic_regression":
+            assert 2 <= len(city_outputs) <= MAX_CATEGORIES
+        else:
+            # One ordinal column; rare cities share the "infrequent" code.
+            assert len(city_outputs) == 1
+            encoded = pipeline.named_steps["prep"].transform(frame.drop(columns=["churned"]))
+            city_codes = encoded[:, list(names).index("city")]
+            assert len(np.unique(city_codes[~np.isnan(city_codes)])) <= MAX_CATEGORIES
+
+
+def test_calibration_method_follows_data_size():
+    small = pd.Series([0] * 900 + [1] * 100)
+    big = pd.Series([0] * 9000 + [1] * 1000)
+    big_but_rare = pd.Series([0] * 9900 + [1] * 100)
+    assert choose_calibration(small) == "sigmoid"
+    assert choose_calibration(big) == "isotonic"
+    assert choose_calibration(big_but_rare) == "sigmoid"

@@ -14,3 +14,6 @@ __all__ = [
     "prepare_manifest",
     "transform_definitions",
 ]
+
+# The name orchestration/definitions.py looks for in every domain package.
+build_defs = transform_definitions

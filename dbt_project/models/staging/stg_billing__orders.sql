@@ -1,36 +1,18 @@
-with source as (
-    select * from {{ source('billing', 'orders') }}
-),
-
--- Orders have no updated_at: the latest export of an order (then its last line) wins.
-latest as (
-    select *
-    from (
-        select
-            source.*,
-            row_number() over (
-                partition by trim(order_id)
-                order by _partition_date desc, _line_number desc
-            ) as version_rank
-        from source
-    ) as ranked
-    where version_rank = 1
-),
-
-final as (
-    select
-        trim(order_id) as order_id,
-        {{ normalize_identifier('contact_id') }} as contact_id,
-        {{ normalize_email('email') }} as email,
-        {{ to_utc_timestamp('ordered_at') }} as ordered_at,
-        lower(nullif(trim(status), '')) as status,
-        amount,
-        upper(nullif(trim(currency), '')) as currency,
-        lower(nullif(trim(plan), '')) as plan,
-        lower(nullif(trim(order_type), '')) as order_type,
-        _partition_date
-    from latest
-    where nullif(trim(order_id), '') is not null
+-- The latest version of each order (see stg_billing__order_versions for the ordering).
+with versions as (
+    select * from {{ ref('stg_billing__order_versions') }}
 )
 
-select * from final
+select
+    order_id,
+    contact_id,
+    email,
+    ordered_at,
+    status,
+    amount,
+    currency,
+    plan,
+    order_type,
+    _partition_date
+from versions
+where version_rank = 1

@@ -1,38 +1,20 @@
-with source as (
-    select * from {{ source('crm', 'crm_contacts') }}
-),
-
--- Each export holds the contacts created or updated that day: keep the latest version.
-latest as (
-    select *
-    from (
-        select
-            source.*,
-            row_number() over (
-                partition by trim(contact_id)
-                order by updated_at desc nulls last, _partition_date desc, _line_number desc
-            ) as version_rank
-        from source
-    ) as ranked
-    where version_rank = 1
-),
-
-final as (
-    select
-        {{ normalize_identifier('contact_id') }} as contact_id,
-        {{ normalize_email('email') }} as email,
-        nullif(trim(first_name), '') as first_name,
-        nullif(trim(last_name), '') as last_name,
-        nullif(trim(company), '') as company,
-        nullif(trim(segment), '') as segment,
-        nullif(trim(country), '') as country,
-        lower(nullif(trim(lifecycle_stage), '')) as lifecycle_stage,
-        {{ to_utc_timestamp('created_at') }} as created_at,
-        {{ to_utc_timestamp('updated_at') }} as updated_at,
-        marketing_consent,
-        _partition_date
-    from latest
-    where nullif(trim(contact_id), '') is not null
+-- The latest version of each contact (see stg_crm__contact_versions for the ordering).
+with versions as (
+    select * from {{ ref('stg_crm__contact_versions') }}
 )
 
-select * from final
+select
+    contact_id,
+    email,
+    first_name,
+    last_name,
+    company,
+    segment,
+    country,
+    lifecycle_stage,
+    created_at,
+    updated_at,
+    marketing_consent,
+    _partition_date
+from versions
+where version_rank = 1

@@ -1,3 +1,7 @@
+-- A table, not a view: JSON extraction, deduplication and identifier checks over every event
+-- are the expensive part of staging, and a dozen models and tests read the result.
+{{ config(materialized='table') }}
+
 with source as (
     select * from {{ source('segment', 'web_events') }}
 ),

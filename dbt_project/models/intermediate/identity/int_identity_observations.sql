@@ -5,11 +5,11 @@ with web_events as (
 ),
 
 contacts as (
-    select * from {{ ref('stg_crm__contacts') }}
+    select * from {{ ref('stg_crm__contact_versions') }}
 ),
 
 orders as (
-    select * from {{ ref('stg_billing__orders') }}
+    select * from {{ ref('stg_billing__order_versions') }}
 ),
 
 subscriptions as (
