@@ -35,7 +35,12 @@ def _run_job(
     )
     progress(f"job {name} [{where}] started")
     result = job.execute_in_process(
-        instance=instance, partition_key=partition_key, tags=tags, raise_on_error=False
+        # Per-file warnings stay in the run's log (Dagster UI); the console gets these lines.
+        run_config={"loggers": {"console": {"config": {"log_level": "ERROR"}}}},
+        instance=instance,
+        partition_key=partition_key,
+        tags=tags,
+        raise_on_error=False,
     )
     for event in result.all_events:
         if event.event_type_value == "ASSET_MATERIALIZATION":
