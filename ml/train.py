@@ -11,7 +11,6 @@ The recipe, in order:
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -218,22 +217,27 @@ def choose_calibration(y: pd.Series) -> str:
 
 
 def time_split(times: pd.Series, share: float = VALIDATION_SHARE) -> tuple[pd.Index, pd.Index]:
-    """Training and validation row labels: the last `share` of distinct times validate.
+    """Training and validation row labels: the most recent times that hold `share` of the rows.
 
-    Rows that share a time value stay on the same side, so nothing from a validation day leaks
-    into training.
+    Whole time values are taken from the end until the validation part holds at least
+    `share` of the rows (at least one time value, never all of them). Counting rows rather
+    than distinct times matters when the population grows: in a panel of a growing customer
+    base the last 20% of snapshot days can hold half of the rows and leave training short.
+    Rows that share a time value stay on the same side, so nothing from a validation day
+    leaks into training.
     """
     if times.isna().any():
         rows = list(times.index[times.isna()][:5])
         raise ValueError(f"time column {times.name!r} is missing on rows {rows}; fill or drop them")
-    distinct = np.sort(times.unique())
-    if len(distinct) < 2:
+    counts = times.value_counts().sort_index()
+    if len(counts) < 2:
         raise ValueError(
-            f"time column {times.name!r} has {len(distinct)} distinct value(s); a time split "
+            f"time column {times.name!r} has {len(counts)} distinct value(s); a time split "
             "needs at least 2 (pass time_column=None for a random split)"
         )
-    n_valid = min(max(1, math.ceil(share * len(distinct))), len(distinct) - 1)
-    cutoff = distinct[-n_valid]
+    rows_from_end = counts.iloc[::-1].cumsum()
+    n_valid = int((rows_from_end < share * len(times)).sum()) + 1
+    cutoff = counts.index[-min(n_valid, len(counts) - 1)]
     in_valid = times >= cutoff
     return times.index[~in_valid], times.index[in_valid]
 

@@ -45,7 +45,8 @@ def prepare(settings: Settings, progress: Progress) -> None:
     _export_env(settings)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     progress(f"dagster instance: {write_dagster_yaml(settings.dagster_home)}")
-    progress(f"dbt manifest: {prepare_manifest()}")
+    # Always re-parse: the models may have changed since the last install.
+    progress(f"dbt manifest: {prepare_manifest(force=True)}")
     ensure_tracking_store(settings.mlflow_tracking_uri)
     progress(f"mlflow store: {settings.mlflow_tracking_uri}")
 

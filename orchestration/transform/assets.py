@@ -5,19 +5,19 @@ at definition time to find its config class.
 """
 
 import functools
+import json
 import os
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 
-from orchestration.settings import get_settings
+from orchestration.resources import WAREHOUSE_POOL, WarehouseResource
+from orchestration.transform.metadata import enrich_outputs
 from orchestration.transform.project import dbt_project, prepare_manifest
 from orchestration.transform.translator import JourneyDbtTranslator
-
-# One writer per DuckDB file: every asset that writes the warehouse shares this pool.
-WAREHOUSE_POOL = "duckdb_warehouse"
 
 
 class DbtBuildConfig(dg.Config):
@@ -49,6 +49,21 @@ def _time_window_vars(context: dg.AssetExecutionContext) -> dict[str, str]:
 
 
 @functools.cache
+def model_relations() -> dict[str, str]:
+    """Output name of each dbt model/seed asset → its relation (e.g. "marts"."fct_sessions")."""
+    project = dbt_project()
+    manifest = json.loads(Path(prepare_manifest()).read_text())
+    translator = JourneyDbtTranslator()
+    return {
+        translator.get_asset_spec(manifest, unique_id, project).key.to_python_identifier(): node[
+            "relation_name"
+        ]
+        for unique_id, node in manifest["nodes"].items()
+        if node["resource_type"] in {"model", "seed", "snapshot"} and node.get("relation_name")
+    }
+
+
+@functools.cache
 def journey_dbt_assets() -> dg.AssetsDefinition:
     """Built on first call (reads the manifest), never at import time."""
     project = dbt_project()
@@ -61,13 +76,20 @@ def journey_dbt_assets() -> dg.AssetsDefinition:
         name="journey_dbt_models",
     )
     def _dbt_models(
-        context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig
+        context: dg.AssetExecutionContext,
+        dbt: DbtCliResource,
+        warehouse: WarehouseResource,
+        config: DbtBuildConfig,
     ) -> Iterator[Any]:
         # profiles.yml reads the warehouse path from JOURNEY_WAREHOUSE; the dbt subprocess
         # inherits this environment and runs in dbt_project/, so the path must be absolute.
-        os.environ["JOURNEY_WAREHOUSE"] = str(get_settings().warehouse_path)
+        warehouse_path = str(Path(warehouse.path).resolve())
+        os.environ["JOURNEY_WAREHOUSE"] = warehouse_path
         args = build_dbt_args(config, _time_window_vars(context))
         context.log.info(f"dbt {' '.join(args)}")
-        yield from dbt.cli(args, context=context).stream()
+        # Held until dbt exits so row counts and charts can be read from the finished tables
+        # (DuckDB admits no reader while the dbt process writes); dbt's own log still streams.
+        events = list(dbt.cli(args, context=context).stream())
+        yield from enrich_outputs(events, model_relations(), warehouse_path)
 
     return _dbt_models

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import Any
 
 import dagster as dg
@@ -10,6 +11,10 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings
 
 # Model folders (models/<layer>/...) become asset groups.
 LAYERS = ("staging", "intermediate", "marts")
+# Marts are refreshed daily: warn when a refresh is missed, fail after two.
+MARTS_FRESHNESS = dg.FreshnessPolicy.time_window(
+    fail_window=timedelta(hours=50), warn_window=timedelta(hours=26)
+)
 
 
 class JourneyDbtTranslator(DagsterDbtTranslator):
@@ -33,3 +38,17 @@ class JourneyDbtTranslator(DagsterDbtTranslator):
         if len(fqn) > 2 and fqn[1] in LAYERS:
             return fqn[1]
         return super().get_group_name(dbt_resource_props)
+
+    def get_owners(self, dbt_resource_props: Mapping[str, Any]) -> list[str]:
+        return ["team:analytics-engineering"]
+
+    def get_tags(self, dbt_resource_props: Mapping[str, Any]) -> Mapping[str, str]:
+        layer = self.get_group_name(dbt_resource_props) or "other"
+        return {**super().get_tags(dbt_resource_props), "layer": layer}
+
+    def get_asset_spec(self, manifest: Mapping[str, Any], unique_id: str, project: Any) -> Any:
+        spec = super().get_asset_spec(manifest, unique_id, project)
+        if spec.group_name == "marts":
+            # The BI interface: refreshed daily at 02:00 UTC, so a day and a bit is late.
+            spec = spec.replace_attributes(freshness_policy=MARTS_FRESHNESS)
+        return spec

@@ -43,7 +43,26 @@ customer_snapshots as (
         on customers.first_seen_at < snapshots.feature_cutoff_at
 ),
 
-{%- set windows = [7, 30, 90] %}
+first_purchases as (
+    select customer_id, ordered_at as first_purchase_at
+    from orders
+    where was_paid and paid_order_number = 1
+),
+
+-- The first paid order, when it happened before the cutoff: the start of the customer's own
+-- baseline for "usage now vs usage when they started".
+customer_starts as (
+    select
+        customer_snapshots.customer_id,
+        customer_snapshots.snapshot_date,
+        cast(first_purchases.first_purchase_at as date) as customer_start_date
+    from customer_snapshots
+    left join first_purchases
+        on first_purchases.customer_id = customer_snapshots.customer_id
+        and first_purchases.first_purchase_at < customer_snapshots.feature_cutoff_at
+),
+
+{%- set windows = [7, 14, 30, 90] %}
 activity as (
     select
         customer_snapshots.customer_id as activity_customer_id,
@@ -55,6 +74,32 @@ activity as (
         sum(daily.pricing_page_views) as pricing_page_views_to_date,
         sum(daily.demo_requests) as demo_requests_to_date,
         sum(daily.trial_starts) as trial_starts_to_date,
+        sum(daily.email_clicks) as email_clicks_to_date,
+        sum(daily.email_unsubscribes) as email_unsubscribes_to_date,
+        -- Recency per kind of event: rates and ages carry over across calendar time, where
+        -- totals to date grow with it.
+        max(case when daily.logged_in_events > 0 then daily.activity_date end) as last_login_date,
+        max(case when daily.pricing_page_views > 0 then daily.activity_date end) as last_pricing_view_date,
+        min(case when daily.demo_requests > 0 then daily.activity_date end) as first_demo_request_date,
+        max(case when daily.trial_starts > 0 then daily.activity_date end) as last_trial_start_date,
+        max(case when daily.email_unsubscribes > 0 then daily.activity_date end) as last_unsubscribe_date,
+        max(case when daily.bad_satisfaction_tickets > 0 then daily.activity_date end)
+            as last_bad_satisfaction_date,
+        {%- for days in [7, 14] %}
+        {%- set in_window = "daily.activity_date > " ~ dbt.dateadd('day', -days, 'customer_snapshots.snapshot_date') %}
+        sum(case when {{ in_window }} then daily.logged_in_events else 0 end) as logged_in_events_last_{{ days }}d,
+        sum(case when {{ in_window }} then daily.pricing_page_views else 0 end) as pricing_page_views_last_{{ days }}d,
+        {%- endfor %}
+        {%- set last_14 = "daily.activity_date > " ~ dbt.dateadd('day', -14, 'customer_snapshots.snapshot_date') %}
+        sum(case when {{ last_14 }} then daily.bad_satisfaction_tickets else 0 end) as bad_satisfaction_tickets_last_14d,
+        -- Logins in the customer's first 30 days (as far as seen by D) and in the last 30 days
+        -- since becoming a customer: both as a rate per day so that they compare.
+        {%- set first_30 = "daily.activity_date >= customer_starts.customer_start_date and daily.activity_date < "
+            ~ dbt.dateadd('day', 30, 'customer_starts.customer_start_date') %}
+        {%- set recent_30 = "daily.activity_date >= customer_starts.customer_start_date and daily.activity_date > "
+            ~ dbt.dateadd('day', -30, 'customer_snapshots.snapshot_date') %}
+        sum(case when {{ first_30 }} then daily.logged_in_events else 0 end) as logins_first_30d_as_customer,
+        sum(case when {{ recent_30 }} then daily.logged_in_events else 0 end) as logins_last_30d_as_customer,
         {%- for days in windows %}
         {%- set in_window = "daily.activity_date > " ~ dbt.dateadd('day', -days, 'customer_snapshots.snapshot_date') %}
         sum(case when {{ in_window }} then daily.sessions else 0 end) as sessions_last_{{ days }}d,
@@ -82,16 +127,13 @@ activity as (
         {%- if not loop.last %},{% endif %}
         {%- endfor %}
     from customer_snapshots
+    inner join customer_starts
+        on customer_starts.customer_id = customer_snapshots.customer_id
+        and customer_starts.snapshot_date = customer_snapshots.snapshot_date
     inner join daily
         on daily.customer_id = customer_snapshots.customer_id
         and daily.activity_date <= customer_snapshots.snapshot_date
     group by customer_snapshots.customer_id, customer_snapshots.snapshot_date
-),
-
-first_purchases as (
-    select customer_id, ordered_at as first_purchase_at
-    from orders
-    where was_paid and paid_order_number = 1
 ),
 
 -- Subscriptions running at the cutoff; the churn label asks whether one of them is
@@ -149,6 +191,7 @@ joined as (
             as days_since_first_seen,
         {{ dbt.datediff('activity.last_active_date', 'customer_snapshots.snapshot_date', 'day') }} as recency_days,
         activity.*,
+        customer_starts.customer_start_date,
         case
             when first_purchases.first_purchase_at < customer_snapshots.feature_cutoff_at
                 then {{ dbt.datediff('first_purchases.first_purchase_at', 'customer_snapshots.snapshot_date', 'day') }}
@@ -172,6 +215,9 @@ joined as (
         and activity.activity_snapshot_date = customer_snapshots.snapshot_date
     left join first_purchases
         on first_purchases.customer_id = customer_snapshots.customer_id
+    left join customer_starts
+        on customer_starts.customer_id = customer_snapshots.customer_id
+        and customer_starts.snapshot_date = customer_snapshots.snapshot_date
     left join subscription_state
         on subscription_state.customer_id = customer_snapshots.customer_id
         and subscription_state.snapshot_date = customer_snapshots.snapshot_date
@@ -236,6 +282,36 @@ select
     cast(coalesce({{ column }}_last_90d, 0) as {{ dbt.type_bigint() }}) as {{ column }}_last_90d,
     {%- endfor %}
     cast(tenure_days as {{ dbt.type_bigint() }}) as tenure_days,
+    {%- for days in [7, 14] %}
+    cast(coalesce(logged_in_events_last_{{ days }}d, 0) as {{ dbt.type_bigint() }}) as logged_in_events_last_{{ days }}d,
+    cast(coalesce(pricing_page_views_last_{{ days }}d, 0) as {{ dbt.type_bigint() }}) as pricing_page_views_last_{{ days }}d,
+    {%- endfor %}
+    cast(coalesce(bad_satisfaction_tickets_last_14d, 0) as {{ dbt.type_bigint() }}) as bad_satisfaction_tickets_last_14d,
+    cast(coalesce(email_clicks_to_date, 0) as {{ dbt.type_bigint() }}) as email_clicks_to_date,
+    coalesce(email_unsubscribes_to_date, 0) > 0 as has_unsubscribed,
+    {%- for name, column in [
+        ('last_login', 'last_login_date'),
+        ('last_pricing_view', 'last_pricing_view_date'),
+        ('first_demo_request', 'first_demo_request_date'),
+        ('last_trial_start', 'last_trial_start_date'),
+        ('last_unsubscribe', 'last_unsubscribe_date'),
+        ('last_bad_satisfaction', 'last_bad_satisfaction_date'),
+    ] %}
+    cast({{ dbt.datediff(column, 'snapshot_date', 'day') }} as {{ dbt.type_bigint() }}) as days_since_{{ name }},
+    {%- endfor %}
+    {%- set observed_days = "least(30, " ~ dbt.datediff('customer_start_date', 'snapshot_date', 'day') ~ " + 1)" %}
+    case when customer_start_date is not null
+        then cast(coalesce(logins_first_30d_as_customer, 0) as {{ features_type_double() }}) / {{ observed_days }}
+    end as logins_per_day_first_30d_as_customer,
+    case when customer_start_date is not null
+        then cast(coalesce(logins_last_30d_as_customer, 0) as {{ features_type_double() }}) / {{ observed_days }}
+    end as logins_per_day_last_30d_as_customer,
+    -- Usage now against the customer's own start (1 = unchanged, below 1 = declining). Counts
+    -- are scaled to 30 days and smoothed by one login so that zero usage stays finite.
+    case when customer_start_date is not null
+        then (30.0 * coalesce(logins_last_30d_as_customer, 0) / {{ observed_days }} + 1)
+            / (30.0 * coalesce(logins_first_30d_as_customer, 0) / {{ observed_days }} + 1)
+    end as login_rate_vs_first_30d,
     is_customer_at_snapshot,
     plan,
     cast(mrr as {{ features_type_double() }}) as mrr,

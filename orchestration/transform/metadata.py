@@ -1,0 +1,111 @@
+"""Metadata a person wants on the asset page without opening a notebook: row counts for
+every dbt model, a funnel chart and an attribution chart, as embedded PNG images.
+
+Read after `dbt build` has finished: DuckDB refuses a reader while the dbt process writes.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+from collections.abc import Mapping
+
+import dagster as dg
+import duckdb
+
+FUNNEL_STAGES = ("awareness", "consideration", "evaluation", "purchase", "retention")
+FUNNEL_KEY = dg.AssetKey(["marts", "agg_funnel_daily"])
+ATTRIBUTION_KEY = dg.AssetKey(["marts", "agg_channel_attribution"])
+
+
+def png_markdown(title: str, png: bytes) -> dg.MetadataValue:
+    encoded = base64.b64encode(png).decode()
+    return dg.MetadataValue.md(f"**{title}**\n\n![{title}](data:image/png;base64,{encoded})")
+
+
+def _figure_png(figure) -> bytes:
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=90, bbox_inches="tight")
+    return buffer.getvalue()
+
+
+def funnel_chart(con: duckdb.DuckDBPyConnection) -> dg.MetadataValue:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    sums = ", ".join(f"sum({stage}_customers)" for stage in FUNNEL_STAGES)
+    counts = [
+        int(v or 0) for v in con.execute(f"select {sums} from marts.agg_funnel_daily").fetchone()
+    ]
+    figure, axis = plt.subplots(figsize=(7, 3.2))
+    bars = axis.barh(list(FUNNEL_STAGES)[::-1], counts[::-1], color="#4f6bed")
+    for bar, count, previous in zip(bars, counts[::-1], ([None] + counts)[::-1][1:], strict=True):
+        share = f"  {count:,}" + (f" ({count / previous:.0%})" if previous else "")
+        axis.text(bar.get_width(), bar.get_y() + bar.get_height() / 2, share, va="center")
+    axis.set_xlabel("customers reaching the stage (all cohorts)")
+    axis.set_xlim(0, max(counts + [1]) * 1.3)
+    axis.set_title("Customer funnel")
+    png = _figure_png(figure)
+    plt.close(figure)
+    return png_markdown("Funnel", png)
+
+
+def attribution_chart(con: duckdb.DuckDBPyConnection) -> dg.MetadataValue:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = con.execute(
+        """
+        select channel, attribution_model, sum(conversions_credited)
+        from marts.agg_channel_attribution group by 1, 2 order by 1, 2
+        """
+    ).fetchall()
+    channels = sorted({r[0] for r in rows})
+    models = sorted({r[1] for r in rows})
+    credit = {(c, m): v for c, m, v in rows}
+    figure, axis = plt.subplots(figsize=(9, 3.8))
+    width = 0.8 / max(len(models), 1)
+    for i, model in enumerate(models):
+        xs = [j + i * width for j in range(len(channels))]
+        axis.bar(xs, [credit.get((c, model), 0) for c in channels], width, label=model)
+    axis.set_xticks([j + 0.4 - width / 2 for j in range(len(channels))], channels, rotation=20)
+    axis.set_ylabel("conversions credited")
+    axis.set_title("Conversions credited by channel and attribution model")
+    axis.legend(fontsize=7, ncols=3)
+    png = _figure_png(figure)
+    plt.close(figure)
+    return png_markdown("Attribution by channel and model", png)
+
+
+CHARTS = {FUNNEL_KEY: funnel_chart, ATTRIBUTION_KEY: attribution_chart}
+CHART_NAMES = {FUNNEL_KEY: "funnel_chart", ATTRIBUTION_KEY: "attribution_by_channel_chart"}
+
+
+def enrich_outputs(events: list, relations: Mapping[str, str], warehouse_path: str) -> list:
+    """Add `dagster/row_count` (and charts where defined) to the dbt outputs of this run."""
+    outputs = [e for e in events if isinstance(e, dg.Output) and e.output_name in relations]
+    if not outputs:
+        return events
+    extra: dict[str, dict] = {}
+    with duckdb.connect(warehouse_path, read_only=True) as con:
+        for output in outputs:
+            relation = relations[output.output_name]
+            try:
+                (count,) = con.execute(f"select count(*) from {relation}").fetchone()
+            except duckdb.Error:
+                continue  # e.g. an ephemeral model: nothing to count
+            extra[output.output_name] = {"dagster/row_count": int(count)}
+        for key, chart in CHARTS.items():
+            name = key.to_python_identifier()
+            if name in extra:
+                extra[name][CHART_NAMES[key]] = chart(con)
+    return [
+        e.with_metadata({**e.metadata, **extra[e.output_name]})
+        if isinstance(e, dg.Output) and e.output_name in extra
+        else e
+        for e in events
+    ]
