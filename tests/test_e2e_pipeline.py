@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import duckdb
 import mlflow
 import pytest
@@ -139,3 +141,14 @@ def test_running_twice_duplicates_nothing(demo_pipeline: DemoPipeline) -> None:
     for name in ("churn", "purchase_propensity"):
         assert client.get_model_version_by_alias(name, "challenger").version == "2"
         assert client.get_model_version_by_alias(name, "champion").version in {"1", "2"}
+
+
+def test_documented_bi_queries_run_on_the_serving_copy(demo_pipeline: DemoPipeline) -> None:
+    """Every example query in docs/serving.md runs read-only and returns rows."""
+    doc = (Path(__file__).parent.parent / "docs" / "serving.md").read_text()
+    sql = doc.split("```sql", 1)[1].split("```", 1)[0]
+    queries = [q.strip() for q in sql.split(";") if q.strip()]
+    assert len(queries) == 11
+    with duckdb.connect(str(demo_pipeline.settings.serving_path), read_only=True) as con:
+        for query in queries:
+            assert con.execute(query).fetchall(), query
