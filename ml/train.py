@@ -94,6 +94,12 @@ def categories_array(frame: pd.DataFrame) -> np.ndarray:
     return np.column_stack(columns).astype(object)
 
 
+def signed_log(values: np.ndarray) -> np.ndarray:
+    """sign(x) * log(1 + |x|): tames heavy-tailed counts and amounts for a linear model
+    (a count's effect is rarely linear in the count) and keeps zero and sign; NaN stays NaN."""
+    return np.sign(values) * np.log1p(np.abs(values))
+
+
 def _to_numbers() -> FunctionTransformer:
     return FunctionTransformer(numbers_array, feature_names_out="one-to-one")
 
@@ -114,6 +120,7 @@ def build_estimator(
         numeric = Pipeline(
             [
                 ("to_number", _to_numbers()),
+                ("signed_log", FunctionTransformer(signed_log, feature_names_out="one-to-one")),
                 ("impute", SimpleImputer(strategy="median", add_indicator=True)),
                 ("scale", StandardScaler()),
             ]
@@ -134,7 +141,7 @@ def build_estimator(
             ]
         )
         classifier: ClassifierMixin = LogisticRegression(
-            C=0.5, class_weight="balanced", max_iter=2000
+            C=0.1, class_weight="balanced", max_iter=2000
         )
     elif family == "hist_gradient_boosting":
         # Trees handle NaN natively, so no imputation; categories go in as ordinal codes that
@@ -157,14 +164,16 @@ def build_estimator(
         )
         is_categorical = [False] * len(columns.numeric) + [True] * len(columns.categorical)
         classifier = HistGradientBoostingClassifier(
-            learning_rate=0.1,
-            max_iter=300,
-            max_leaf_nodes=15,
+            # Defaults for a stand-alone pipeline; train_classifier tunes the tree size and
+            # the number of rounds on a held-out part of the training rows (`tune_params`).
+            learning_rate=0.05,
+            max_iter=400,
+            max_leaf_nodes=8,
             min_samples_leaf=20,
             l2_regularization=1.0,
             early_stopping=True,
             validation_fraction=0.15,
-            n_iter_no_change=15,
+            n_iter_no_change=20,
             # No class weights: boosting on log loss ranks rare positives well unweighted,
             # calibration fixes the probabilities, and in sklearn 1.9 sample weights make the
             # binning compute weighted percentiles in a Python loop (~100x slower to fit).
@@ -188,9 +197,15 @@ def build_pipeline(
     *,
     calibration: str | None = None,
     random_state: int = 0,
+    params: dict[str, Any] | None = None,
 ) -> Pipeline:
-    """Preprocessing + classifier, optionally wrapped in cross-validated calibration."""
+    """Preprocessing + classifier, optionally wrapped in cross-validated calibration.
+
+    `params` are classifier parameters (e.g. from `tune_params`) set over the defaults.
+    """
     prep, classifier = build_estimator(family, columns, random_state=random_state)
+    if params:
+        classifier.set_params(**params)
     if calibration is not None:
         classifier = CalibratedClassifierCV(
             # ensemble=False: one model refitted on all rows plus a calibrator learnt from

@@ -1,10 +1,10 @@
 """`journey`: the project's command line.
 
-    journey prepare      dbt manifest, DAGSTER_HOME/dagster.yaml, MLflow store (idempotent)
-    journey run          the main job: demo exports (if none) → ingest → dbt build → train → score
-    journey summary      tables and row counts of the warehouse
-    journey mlflow-ui    the MLflow UI on the project's tracking store
-    journey dbt-docs     generate and serve the dbt docs site
+journey prepare      dbt manifest, DAGSTER_HOME/dagster.yaml, MLflow store (idempotent)
+journey run          the main job: demo exports (if none) → ingest → dbt build → train → score
+journey summary      tables and row counts of the warehouse
+journey mlflow-ui    the MLflow UI on the project's tracking store
+journey dbt-docs     generate and serve the dbt docs site
 """
 
 from __future__ import annotations

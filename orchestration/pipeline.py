@@ -42,23 +42,25 @@ def _run_job(
         tags=tags,
         raise_on_error=False,
     )
+    # One line per asset: partitions materialized and rows (summed over the partitions).
+    totals: dict[str, list[int]] = {}
     for event in result.all_events:
         if event.event_type_value == "ASSET_MATERIALIZATION":
             materialization = event.event_specific_data.materialization
             rows = materialization.metadata.get(
                 "dagster/row_count"
             ) or materialization.metadata.get("rows_loaded")
-            count = f": {rows.value:,} rows" if rows is not None else ""
-            part = f" [{materialization.partition}]" if materialization.partition else ""
-            if partition_range is None or materialization.partition == partition_range[1]:
-                progress(
-                    f"  materialized {materialization.asset_key.to_user_string()}{part}{count}"
-                )
+            total = totals.setdefault(materialization.asset_key.to_user_string(), [0, 0])
+            total[0] += 1 if materialization.partition else 0
+            total[1] += int(rows.value) if rows is not None else 0
         elif event.event_type_value == "ASSET_CHECK_EVALUATION":
             evaluation = event.event_specific_data
             if not evaluation.passed:
                 key = evaluation.asset_key.to_user_string()
                 progress(f"  check FAILED {key}:{evaluation.check_name}")
+    for key, (partitions, rows) in totals.items():
+        where = f" [{partitions} partitions]" if partitions > 1 else ""
+        progress(f"  materialized {key}{where}: {rows:,} rows")
     if not result.success:
         failures = [
             f"{e.step_key}: {e.event_specific_data.error.message.strip()}"
@@ -76,5 +78,7 @@ def run_main_job(first_day: str, last_day: str, progress: Progress) -> None:
 
     defs = build_definitions()
     with dg.DagsterInstance.get() as instance:
-        _run_job(defs, "ingest_exports", instance, progress, partition_range=(first_day, last_day))
-        _run_job(defs, "build_train_score", instance, progress, partition_key=last_day)
+        every_day = (first_day, last_day)
+        _run_job(defs, "ingest_exports", instance, progress, partition_range=every_day)
+        _run_job(defs, "dbt_build", instance, progress, partition_range=every_day)
+        _run_job(defs, "train_and_score", instance, progress, partition_key=last_day)

@@ -373,14 +373,24 @@ def test_dagster_materializes_dbt_models(built: Built, tmp_path: Path,
                                          monkeypatch: pytest.MonkeyPatch) -> None:
     import dagster as dg
 
+    from orchestration.resources import WarehouseResource
     from orchestration.transform import journey_dbt_assets, prepare_manifest
     from orchestration.transform.definitions import transform_definitions
 
     prepare_manifest(force=True)  # the manifest must describe the models as they are now
-    assets = journey_dbt_assets()
-    raw_deps = {key.path[1] for key in assets.dependency_keys if key.path[0] == "raw"}
+    incremental, models = journey_dbt_assets()
+    # Incremental models are daily-partitioned (the partition window goes to dbt as vars).
+    assert dg.AssetKey(["intermediate", "int_web_event_sessions"]) in incremental.keys
+    assert incremental.partitions_def is not None and models.partitions_def is None
+    raw_deps = {
+        key.path[1]
+        for assets in (incremental, models)
+        for key in assets.dependency_keys
+        if key.path[0] == "raw"
+    }
     assert raw_deps == set(SOURCES)  # dbt sources are the ingestion assets raw/<table>
-    groups = {assets.group_names_by_key[dg.AssetKey(k)] for k in (
+    group_names = {**incremental.group_names_by_key, **models.group_names_by_key}
+    groups = {group_names[dg.AssetKey(k)] for k in (
         ["staging", "stg_segment__web_events"], ["intermediate", "int_customer_identifiers"],
         ["marts", "fct_sessions"])}
     assert groups == {"staging", "intermediate", "marts"}
@@ -392,9 +402,17 @@ def test_dagster_materializes_dbt_models(built: Built, tmp_path: Path,
         dg.AssetSelection.assets(dg.AssetKey(["marts", "fct_sessions"])).upstream()
         - dg.AssetSelection.key_prefixes("raw")
     )
+    resources = {
+        **transform_definitions().resources,
+        "warehouse": WarehouseResource(path=str(warehouse)),
+    }
+    # One run over the demo's whole partition range, as a backfill would launch it.
     result = dg.materialize(
-        [assets], selection=selection, resources=transform_definitions().resources,
-        run_config={"ops": {assets.op.name: {"config": {"full_refresh": False}}}},
+        [incremental, models], selection=selection, resources=resources,
+        tags={
+            "dagster/asset_partition_range_start": str(day(1)),
+            "dagster/asset_partition_range_end": str(day(DAYS)),
+        },
     )
     assert result.success
     materialized = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}

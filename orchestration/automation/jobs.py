@@ -49,15 +49,33 @@ def weekly_retrain_job() -> dg.UnresolvedAssetJobDefinition:
 
 
 @functools.cache
-def main_build_job() -> dg.UnresolvedAssetJobDefinition:
-    """What `journey run` does after ingesting every day: build, train, score the last day."""
+def dbt_build_job() -> dg.UnresolvedAssetJobDefinition:
     return dg.define_asset_job(
-        "build_train_score",
-        selection=DBT_ASSETS | MODEL_ASSETS | SCORE_ASSETS,
+        "dbt_build",
+        selection=DBT_ASSETS,
         partitions_def=daily_partitions(),
-        description="dbt build → train and register both models → score the day → publish.",
+        description=(
+            "dbt build of every model and test. Launched over a partition range (a backfill), "
+            "it is one dbt invocation whose incremental models process the whole range."
+        ),
+    )
+
+
+@functools.cache
+def train_and_score_job() -> dg.UnresolvedAssetJobDefinition:
+    return dg.define_asset_job(
+        "train_and_score",
+        selection=MODEL_ASSETS | SCORE_ASSETS,
+        partitions_def=daily_partitions(),
+        description="Train and register both models, score the day, publish the serving copy.",
     )
 
 
 def all_jobs() -> list[dg.UnresolvedAssetJobDefinition]:
-    return [ingest_exports_job(), daily_refresh_job(), weekly_retrain_job(), main_build_job()]
+    return [
+        ingest_exports_job(),
+        dbt_build_job(),
+        train_and_score_job(),
+        daily_refresh_job(),
+        weekly_retrain_job(),
+    ]

@@ -63,17 +63,28 @@ def model_relations() -> dict[str, str]:
     }
 
 
-@functools.cache
-def journey_dbt_assets() -> dg.AssetsDefinition:
-    """Built on first call (reads the manifest), never at import time."""
-    project = dbt_project()
+# Incremental models take the partition window as vars: a daily run processes that day (plus
+# the model's own lookback) and a backfill of any range runs as ONE dbt invocation.
+INCREMENTAL_SELECT = "config.materialized:incremental"
 
+
+def _build_dbt_assets(
+    name: str,
+    *,
+    select: str = "fqn:*",
+    exclude: str | None = None,
+    partitions_def: dg.PartitionsDefinition | None = None,
+) -> dg.AssetsDefinition:
     @dbt_assets(
         manifest=prepare_manifest(),
-        project=project,
+        project=dbt_project(),
+        select=select,
+        exclude=exclude,
         dagster_dbt_translator=JourneyDbtTranslator(),
+        partitions_def=partitions_def,
+        backfill_policy=dg.BackfillPolicy.single_run() if partitions_def else None,
         pool=WAREHOUSE_POOL,
-        name="journey_dbt_models",
+        name=name,
     )
     def _dbt_models(
         context: dg.AssetExecutionContext,
@@ -93,3 +104,17 @@ def journey_dbt_assets() -> dg.AssetsDefinition:
         yield from enrich_outputs(events, model_relations(), warehouse_path)
 
     return _dbt_models
+
+
+@functools.cache
+def journey_dbt_assets() -> list[dg.AssetsDefinition]:
+    """The dbt project as two asset definitions, built on first call (reads the manifest):
+    the daily-partitioned incremental models and everything else (unpartitioned)."""
+    from orchestration.ingest.assets import daily_partitions
+
+    return [
+        _build_dbt_assets(
+            "journey_dbt_incremental", select=INCREMENTAL_SELECT, partitions_def=daily_partitions()
+        ),
+        _build_dbt_assets("journey_dbt_models", exclude=INCREMENTAL_SELECT),
+    ]
