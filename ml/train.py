@@ -23,6 +23,7 @@ from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import log_loss, roc_auc_score
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, OrdinalEncoder, StandardScaler
@@ -48,6 +49,13 @@ MIN_CATEGORY_COUNT = 5
 ISOTONIC_MIN_ROWS = 5000
 ISOTONIC_MIN_MINORITY = 300
 CALIBRATION_FOLDS = 3
+# Settings tried on the tuning split (the last part of the training rows). Small on purpose:
+# each costs a fit, and with few rows a wide search overfits the tuning split itself.
+LOGISTIC_C_GRID = (0.01, 0.1, 1.0)
+# (max_leaf_nodes, min_samples_leaf as a share of rows, at least MIN_SAMPLES_LEAF)
+TREE_SHAPE_GRID = ((4, 0.0), (4, 0.01), (16, 0.0), (16, 0.01))
+MIN_SAMPLES_LEAF = 20
+MAX_BOOSTING_ROUNDS = 400
 MISSING_CATEGORY = "(missing)"
 
 
@@ -274,6 +282,104 @@ def _check_both_classes(y: pd.Series, part: str, label: str) -> None:
         )
 
 
+def split_rows(
+    frame: pd.DataFrame,
+    y: pd.Series,
+    *,
+    time_column: str | None,
+    label_end_column: str | None,
+    random_state: int = 0,
+) -> tuple[pd.Index, pd.Index]:
+    """Training and validation rows: a time split with an embargo, or a stratified one.
+
+    With `label_end_column`, training rows whose label window reaches the first validation
+    time are dropped, so that outcomes overlapping the validation period cannot leak into it.
+    """
+    if time_column is None:
+        return random_split(y, random_state=random_state)
+    train_idx, valid_idx = time_split(frame[time_column])
+    if label_end_column is not None:
+        first_valid = pd.to_datetime(frame.loc[valid_idx, time_column]).min()
+        ends = pd.to_datetime(frame.loc[train_idx, label_end_column])
+        train_idx = train_idx[(ends < first_valid).to_numpy()]
+    return train_idx, valid_idx
+
+
+def _tuning_split(
+    x: pd.DataFrame,
+    y: pd.Series,
+    *,
+    time_column: str | None,
+    label_end_column: str | None,
+    random_state: int,
+) -> tuple[pd.Index, pd.Index] | None:
+    """The training part split again the same way; None when that leaves too little."""
+    try:
+        fit_idx, tune_idx = split_rows(
+            x,
+            y,
+            time_column=time_column,
+            label_end_column=label_end_column,
+            random_state=random_state,
+        )
+    except ValueError:  # one time value, or a class too rare to stratify
+        return None
+    if y.loc[fit_idx].nunique() < 2 or y.loc[tune_idx].nunique() < 2:
+        return None
+    return fit_idx, tune_idx
+
+
+def tune_params(
+    family: str,
+    columns: FeatureColumns,
+    x_fit: pd.DataFrame,
+    y_fit: pd.Series,
+    x_tune: pd.DataFrame,
+    y_tune: pd.Series,
+    *,
+    random_state: int = 0,
+) -> dict[str, Any]:
+    """Classifier parameters chosen on a held-out tuning part (later in time when there is
+    a time column), for `build_pipeline(..., params=...)`.
+
+    Logistic regression: C from LOGISTIC_C_GRID by ROC AUC (class weights distort the log
+    loss). Boosting: tree shape from TREE_SHAPE_GRID and the number of rounds by log loss of
+    the staged predictions (smoother than AUC). Choosing the rounds here rather than with
+    sklearn's built-in early stopping matters for panels: its random validation fraction
+    shares customers (and outcomes) with the rows it trains on, so it stops too late.
+    """
+    if family == "logistic_regression":
+        scores = {}
+        for c in LOGISTIC_C_GRID:
+            model = build_pipeline(family, columns, params={"C": c}, random_state=random_state)
+            model.fit(x_fit, y_fit)
+            scores[c] = roc_auc_score(y_tune, model.predict_proba(x_tune)[:, 1])
+        # Ties go to the stronger regularisation (grid order).
+        return {"C": max(LOGISTIC_C_GRID, key=lambda c: scores[c])}
+    if family == "hist_gradient_boosting":
+        best: tuple[float, dict[str, Any]] | None = None
+        for leaves, leaf_share in TREE_SHAPE_GRID:
+            params = {
+                "max_leaf_nodes": leaves,
+                "min_samples_leaf": max(MIN_SAMPLES_LEAF, round(leaf_share * len(x_fit))),
+                "max_iter": MAX_BOOSTING_ROUNDS,
+                "early_stopping": False,
+            }
+            model = build_pipeline(family, columns, params=params, random_state=random_state)
+            model.fit(x_fit, y_fit)
+            x_tune_prepared = model[0].transform(x_tune)
+            losses = [
+                log_loss(y_tune, staged[:, 1], labels=[0, 1])
+                for staged in model[-1].staged_predict_proba(x_tune_prepared)
+            ]
+            rounds = int(np.argmin(losses)) + 1
+            if best is None or losses[rounds - 1] < best[0]:
+                best = (losses[rounds - 1], {**params, "max_iter": rounds})
+        assert best is not None
+        return best[1]
+    raise ValueError(f"unknown model family {family!r}; choose one of {MODEL_FAMILIES}")
+
+
 # --- the trainer -----------------------------------------------------------------------------
 
 
@@ -322,14 +428,13 @@ def train_classifier(
     if not columns.all:
         raise ValueError(f"no usable feature columns; excluded: {columns.excluded}")
 
-    if time_column is not None:
-        train_idx, valid_idx = time_split(labelled[time_column])
-        if label_end_column is not None:
-            first_valid = pd.to_datetime(labelled.loc[valid_idx, time_column]).min()
-            ends = pd.to_datetime(labelled.loc[train_idx, label_end_column])
-            train_idx = train_idx[(ends < first_valid).to_numpy()]
-    else:
-        train_idx, valid_idx = random_split(y, random_state=random_state)
+    train_idx, valid_idx = split_rows(
+        labelled,
+        y,
+        time_column=time_column,
+        label_end_column=label_end_column,
+        random_state=random_state,
+    )
     _check_both_classes(y.loc[train_idx], "training", label)
     _check_both_classes(y.loc[valid_idx], "validation", label)
 
@@ -337,9 +442,32 @@ def train_classifier(
     x_train, y_train = x.loc[train_idx], y.loc[train_idx]
     x_valid, y_valid = x.loc[valid_idx], y.loc[valid_idx]
 
+    # Tuning looks only inside the training part, split the same way again, so that the
+    # validation part stays untouched until the families are compared.
+    tuning = _tuning_split(
+        x_train,
+        y_train,
+        time_column=time_column,
+        label_end_column=label_end_column,
+        random_state=random_state,
+    )
+    tuned: dict[str, dict[str, Any]] = {}
     candidates: dict[str, dict[str, float]] = {}
     for family in families:
-        candidate = build_pipeline(family, columns, random_state=random_state)
+        if tuning is not None:
+            fit_idx, tune_idx = tuning
+            tuned[family] = tune_params(
+                family,
+                columns,
+                x_train.loc[fit_idx],
+                y_train.loc[fit_idx],
+                x_train.loc[tune_idx],
+                y_train.loc[tune_idx],
+                random_state=random_state,
+            )
+        candidate = build_pipeline(
+            family, columns, random_state=random_state, params=tuned.get(family)
+        )
         candidate.fit(x_train, y_train)
         scores = candidate.predict_proba(x_valid)[:, 1]
         candidates[family] = evaluate(y_valid, scores)
@@ -350,14 +478,17 @@ def train_classifier(
 
     method = choose_calibration(y_train)
     validation_pipeline = build_pipeline(
-        best, columns, calibration=method, random_state=random_state
+        best, columns, calibration=method, random_state=random_state, params=tuned.get(best)
     )
     validation_pipeline.fit(x_train, y_train)
     valid_scores = validation_pipeline.predict_proba(x_valid)[:, 1]
     metrics = evaluate(y_valid, valid_scores)
     metrics["training_rows"] = float(len(train_idx))
 
-    final = build_pipeline(best, columns, calibration=method, random_state=random_state)
+    # The tuned parameters (rounds included) carry over to the refit on every labelled row.
+    final = build_pipeline(
+        best, columns, calibration=method, random_state=random_state, params=tuned.get(best)
+    )
     final.fit(x, y)
     # Kept on the model itself so that reason codes work for a pipeline loaded from MLflow.
     reference = reference_values(x, columns)
@@ -397,5 +528,6 @@ def train_classifier(
             "random_state": random_state,
             "numeric_features": len(columns.numeric),
             "categorical_features": len(columns.categorical),
+            **{f"model_{k}": v for k, v in tuned.get(best, {}).items()},
         },
     )
