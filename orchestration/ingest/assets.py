@@ -116,6 +116,8 @@ def build_ingestion_asset(source: str) -> dg.AssetsDefinition:
         key=key,
         group_name=INGESTION_GROUP,
         kinds={"duckdb"},
+        owners=["team:data-engineering"],
+        tags={"layer": "raw", "source_format": SOURCES[source]},
         partitions_def=daily_partitions(),
         backfill_policy=dg.BackfillPolicy.single_run(),
         pool=WAREHOUSE_POOL,
