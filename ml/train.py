@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.base import ClassifierMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import HistGradientBoostingClassifier
@@ -116,6 +116,27 @@ def _to_categories() -> FunctionTransformer:
     return FunctionTransformer(categories_array, feature_names_out="one-to-one")
 
 
+class FillEmptyColumns(TransformerMixin, BaseEstimator):
+    """Set columns that were entirely missing at fit time to 0.
+
+    HistGradientBoosting handles NaN natively but fails to bin a column with no value at all,
+    which happens when a time-ordered split leaves a rare feature empty in the training part.
+    The column count is kept, so the categorical mask stays aligned.
+    """
+
+    def fit(self, x: np.ndarray, y: object = None) -> FillEmptyColumns:
+        self.empty_ = np.isnan(np.asarray(x, dtype=float)).all(axis=0)
+        return self
+
+    def transform(self, x: np.ndarray) -> np.ndarray:
+        out = np.array(x, dtype=float, copy=True)
+        out[:, self.empty_] = 0.0
+        return out
+
+    def get_feature_names_out(self, input_features: object = None) -> object:
+        return input_features
+
+
 def build_estimator(
     family: str, columns: FeatureColumns, *, random_state: int = 0
 ) -> tuple[ColumnTransformer, ClassifierMixin]:
@@ -154,7 +175,7 @@ def build_estimator(
     elif family == "hist_gradient_boosting":
         # Trees handle NaN natively, so no imputation; categories go in as ordinal codes that
         # the model treats as categorical (not ordered) splits.
-        numeric = Pipeline([("to_number", _to_numbers())])
+        numeric = Pipeline([("to_number", _to_numbers()), ("fill_empty", FillEmptyColumns())])
         categorical = Pipeline(
             [
                 ("to_text", _to_categories()),

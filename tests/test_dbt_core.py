@@ -378,18 +378,23 @@ def test_dagster_materializes_dbt_models(built: Built, tmp_path: Path,
     from orchestration.transform.definitions import transform_definitions
 
     prepare_manifest(force=True)  # the manifest must describe the models as they are now
-    incremental, models = journey_dbt_assets()
+    upstream, incremental, models = journey_dbt_assets()
     # Incremental models are daily-partitioned (the partition window goes to dbt as vars).
     assert dg.AssetKey(["intermediate", "int_web_event_sessions"]) in incremental.keys
-    assert incremental.partitions_def is not None and models.partitions_def is None
+    assert incremental.partitions_def is not None
+    assert upstream.partitions_def is None and models.partitions_def is None
     raw_deps = {
         key.path[1]
-        for assets in (incremental, models)
+        for assets in (upstream, incremental, models)
         for key in assets.dependency_keys
         if key.path[0] == "raw"
     }
     assert raw_deps == set(SOURCES)  # dbt sources are the ingestion assets raw/<table>
-    group_names = {**incremental.group_names_by_key, **models.group_names_by_key}
+    group_names = {
+        **upstream.group_names_by_key,
+        **incremental.group_names_by_key,
+        **models.group_names_by_key,
+    }
     groups = {group_names[dg.AssetKey(k)] for k in (
         ["staging", "stg_segment__web_events"], ["intermediate", "int_customer_identifiers"],
         ["marts", "fct_sessions"])}
@@ -408,7 +413,7 @@ def test_dagster_materializes_dbt_models(built: Built, tmp_path: Path,
     }
     # One run over the demo's whole partition range, as a backfill would launch it.
     result = dg.materialize(
-        [incremental, models], selection=selection, resources=resources,
+        [upstream, incremental, models], selection=selection, resources=resources,
         tags={
             "dagster/asset_partition_range_start": str(day(1)),
             "dagster/asset_partition_range_end": str(day(DAYS)),

@@ -176,3 +176,24 @@ def test_calibration_method_follows_data_size():
     assert choose_calibration(small) == "sigmoid"
     assert choose_calibration(big) == "isotonic"
     assert choose_calibration(big_but_rare) == "sigmoid"
+
+
+def test_a_feature_empty_in_the_training_period_does_not_break_boosting() -> None:
+    """A rare feature first seen in the validation period is all-missing where trees are fit."""
+    rng = np.random.default_rng(0)
+    n = 600
+    frame = pd.DataFrame(
+        {
+            "snapshot_date": np.repeat(pd.date_range("2026-01-01", periods=6, freq="7D"), 100),
+            "x": rng.normal(size=n),
+            "rare": np.where(np.arange(n) > 550, 1.0, np.nan),
+            "customer_id": [f"c{i}" for i in range(n)],
+        }
+    )
+    frame["label"] = (frame["x"] + rng.normal(size=n) > 1).astype(int)
+    result = train_classifier(
+        frame, "label", time_column="snapshot_date", id_columns=["customer_id"]
+    )
+    assert "hist_gradient_boosting" in result.candidates
+    assert result.metrics["roc_auc"] > 0.75
+    assert result.pipeline.predict_proba(frame.drop(columns=["label"])).shape == (n, 2)

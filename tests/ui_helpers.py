@@ -12,7 +12,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -40,40 +40,57 @@ def log_tail(path: Path, chars: int = 6000) -> str:
     return path.read_text(errors="replace")[-chars:] if path.exists() else "(no log)"
 
 
+def _default_sigint() -> None:
+    # A shell starts background jobs with SIGINT ignored and children inherit that; Dagster
+    # maps SIGTERM to the SIGINT handler, so both would be ignored without this reset.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @contextmanager
 def process_group(
     command: Sequence[str], *, env: dict[str, str], cwd: Path, log_path: Path
 ) -> Iterator[subprocess.Popen[bytes]]:
     """Run `command` in a new session (its own process group) with output in `log_path`, and
-    kill the whole group on exit: `dagster dev` and `mlflow ui` fork servers and workers."""
+    stop the whole group on exit: `dagster dev` and `mlflow ui` fork servers and workers."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("wb") as log:
         proc = subprocess.Popen(
-            list(command), env=env, cwd=cwd, stdout=log, stderr=subprocess.STDOUT,
+            list(command),
+            env=env,
+            cwd=cwd,
+            stdout=log,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
+            preexec_fn=_default_sigint,
         )
         try:
             yield proc
         finally:
-            _kill_group(proc)
+            stop_group(proc)
 
 
-def _kill_group(proc: subprocess.Popen[bytes], grace_seconds: float = 15) -> None:
-    for sig, wait in ((signal.SIGTERM, grace_seconds), (signal.SIGKILL, 5)):
-        try:
-            os.killpg(proc.pid, sig)
-        except ProcessLookupError:
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def stop_group(proc: subprocess.Popen[bytes], grace_seconds: float = 20) -> None:
+    """Ctrl-C for the group (what `dagster dev` expects), then SIGKILL whatever is left."""
+    pgid = proc.pid  # start_new_session: the leader's pid is the group id
+    with suppress(ProcessLookupError):
+        os.killpg(pgid, signal.SIGINT)
+    deadline = time.monotonic() + grace_seconds
+    while time.monotonic() < deadline:
+        proc.poll()  # reap the leader so that it does not keep the group alive as a zombie
+        if not _group_alive(pgid):
             return
-        try:
-            proc.wait(timeout=wait)
-        except subprocess.TimeoutExpired:
-            continue
-        # The leader is gone; children may linger a moment longer, so signal the group again.
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        return
+        time.sleep(0.2)
+    with suppress(ProcessLookupError):
+        os.killpg(pgid, signal.SIGKILL)
+    proc.wait(timeout=10)
 
 
 def wait_until(

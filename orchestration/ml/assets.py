@@ -76,12 +76,18 @@ def _plot_metadata(run_id: str, plot_paths: dict[str, str], tracking_uri: str) -
     return metadata
 
 
+def read_features(con, where: str, params: list | None = None) -> pd.DataFrame:
+    """Rows of the feature table; integer counts come back as floats so that a missing value
+    in a later batch never contradicts the model signature logged to MLflow."""
+    frame = con.execute(f"select * from {FEATURES_TABLE} where {where}", params or []).df()
+    integers = [c for c in frame.columns if pd.api.types.is_integer_dtype(frame[c])]
+    return frame.astype({c: "float64" for c in integers})
+
+
 def read_training_frame(con, spec: ModelSpec) -> tuple[pd.DataFrame, date]:
     """Labelled rows of the model's population, and the training date (latest snapshot)."""
     (training_date,) = con.execute(f"select max({TIME_COLUMN}) from {FEATURES_TABLE}").fetchone()
-    frame = con.execute(
-        f"select * from {FEATURES_TABLE} where ({spec.population}) and {spec.label} is not null"
-    ).df()
+    frame = read_features(con, f"({spec.population}) and {spec.label} is not null")
     return frame, training_date
 
 
@@ -231,10 +237,7 @@ def load_champions(tracking_uri: str) -> dict[str, Champion]:
 
 def _score_population(con, champion: Champion, snapshot: date) -> pd.DataFrame:
     spec = champion.spec
-    frame = con.execute(
-        f"select * from {FEATURES_TABLE} where {TIME_COLUMN} = ? and ({spec.population})",
-        [snapshot],
-    ).df()
+    frame = read_features(con, f"{TIME_COLUMN} = ? and ({spec.population})", [snapshot])
     scored = score_frame(champion.pipeline, frame, id_columns=ID_COLUMNS, thresholds=spec.bands)
     reasons = [c for c in scored.columns if c.startswith("reason_")]
     scored["top_reasons"] = [

@@ -108,13 +108,18 @@ def _build_dbt_assets(
 
 @functools.cache
 def journey_dbt_assets() -> list[dg.AssetsDefinition]:
-    """The dbt project as two asset definitions, built on first call (reads the manifest):
-    the daily-partitioned incremental models and everything else (unpartitioned)."""
+    """The dbt project as three asset definitions, built on first call (reads the manifest):
+    the models the incremental ones read, the daily-partitioned incremental models, and the
+    rest. Three, not two, so that no op depends on itself through another one: a dbt test
+    that spans two definitions always runs in the later one, after both tables exist."""
     from orchestration.ingest.assets import daily_partitions
 
     return [
         _build_dbt_assets(
+            "journey_dbt_upstream", select=f"+{INCREMENTAL_SELECT}", exclude=INCREMENTAL_SELECT
+        ),
+        _build_dbt_assets(
             "journey_dbt_incremental", select=INCREMENTAL_SELECT, partitions_def=daily_partitions()
         ),
-        _build_dbt_assets("journey_dbt_models", exclude=INCREMENTAL_SELECT),
+        _build_dbt_assets("journey_dbt_models", exclude=f"+{INCREMENTAL_SELECT}"),
     ]
