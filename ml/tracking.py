@@ -170,24 +170,74 @@ def roc_auc_of(model: Any, features: pd.DataFrame, y_true: pd.Series) -> float:
     return float(roc_auc_score(y_true, model.predict_proba(features)[:, 1]))
 
 
+# A fair comparison needs rows the champion has not been trained on; below this many the
+# champion's own recorded validation AUC is used instead.
+MIN_OUT_OF_TIME_ROWS = 200
+TRAINED_THROUGH_TAG = "trained_through"
+
+
+@dataclass(frozen=True)
+class ChampionComparison:
+    champion_auc: float | None
+    challenger_auc: float
+    champion_version: str | None
+    basis: str  # how the two numbers were obtained
+    error: str | None = None
+
+
 def _evaluate_champion(
     uri: str,
     model_name: str,
     features: pd.DataFrame,
     y_true: pd.Series,
+    y_challenger: np.ndarray,
+    times: pd.Series | None,
     evaluator: ChampionEvaluator,
-) -> tuple[float | None, str | None, str | None]:
-    """(champion AUC, champion version, error) — AUC None when there is no champion or it
-    cannot score the current data (e.g. a column it needs is gone)."""
+) -> ChampionComparison:
+    """Champion and challenger AUC on the same rows the champion never saw.
+
+    The champion was refitted on all labelled rows up to its training date, so scoring it on
+    the challenger's validation rows would be partly in-sample and flatter it. Both models
+    are therefore compared on the validation rows after the champion's `trained_through`
+    date; when there are too few (a retrain on the same data), each model's own
+    out-of-sample validation AUC is compared instead. A champion that cannot be evaluated
+    (e.g. a column it needs is gone) does not block a working challenger.
+    """
+    challenger_all = float(roc_auc_score(y_true, y_challenger))
     version = champion_version(uri, model_name)
     if version is None:
-        return None, None, None
+        return ChampionComparison(None, challenger_all, None, "no champion")
+    client = client_for(uri)
     try:
-        with _tracking_uri(uri):
-            model = mlflow.sklearn.load_model(f"models:/{model_name}/{version.version}")
-        return evaluator(model, features, y_true), version.version, None
-    except Exception as error:  # a broken champion must not block a working challenger
-        return None, version.version, f"{type(error).__name__}: {error}"
+        champion_run = client.get_run(version.run_id)
+        trained_through = champion_run.data.tags.get(TRAINED_THROUGH_TAG)
+        if times is not None and trained_through:
+            unseen = (pd.to_datetime(times) > pd.Timestamp(trained_through)).to_numpy()
+            y_unseen = y_true[unseen]
+            if unseen.sum() >= MIN_OUT_OF_TIME_ROWS and y_unseen.nunique() == 2:
+                with _tracking_uri(uri):
+                    model = mlflow.sklearn.load_model(f"models:/{model_name}/{version.version}")
+                return ChampionComparison(
+                    evaluator(model, features[unseen], y_unseen),
+                    float(roc_auc_score(y_unseen, y_challenger[unseen])),
+                    version.version,
+                    f"both scored on {int(unseen.sum())} validation rows after {trained_through}",
+                )
+        recorded = champion_run.data.metrics.get("validation_roc_auc")
+        return ChampionComparison(
+            recorded,
+            challenger_all,
+            version.version,
+            "each model's own out-of-sample validation AUC (no unseen rows to share)",
+        )
+    except Exception as error:
+        return ChampionComparison(
+            None,
+            challenger_all,
+            version.version,
+            "champion not evaluable",
+            f"{type(error).__name__}: {error}",
+        )
 
 
 def _log_datasets(frame: pd.DataFrame, result: TrainingResult) -> None:
@@ -245,12 +295,24 @@ def train_and_register(
     valid_rows = frame.loc[result.validation_index]
     valid_features = valid_rows.drop(columns=[label])
     valid_truth = binary_label(valid_rows[label]).astype(int)
-    champion_auc, champion_ver, champion_error = _evaluate_champion(
-        tracking_uri, model_name, valid_features, valid_truth, eval_champion or roc_auc_of
+    comparison = _evaluate_champion(
+        tracking_uri,
+        model_name,
+        valid_features,
+        valid_truth,
+        result.validation["y_score"].to_numpy(),
+        valid_rows[time_column] if time_column else None,
+        eval_champion or roc_auc_of,
     )
-    decision = decide_promotion(
-        result.metrics["roc_auc"], champion_auc, floor=floor, tolerance=tolerance
-    )
+    champion_auc, champion_ver = comparison.champion_auc, comparison.champion_version
+    champion_error = comparison.error
+    # The floor applies to the challenger's full validation AUC; the comparison with the
+    # champion uses the two numbers computed on a common basis.
+    decision = decide_promotion(result.metrics["roc_auc"], None, floor=floor)
+    if decision.promote and champion_auc is not None:
+        decision = decide_promotion(
+            comparison.challenger_auc, champion_auc, floor=0.0, tolerance=tolerance
+        )
     input_frame = frame.drop(columns=[label])
     # The signature is for pyfunc users (schema enforcement); in-project scoring loads the
     # sklearn flavour (`load_champion`), which takes any frame the pipeline can coerce.
@@ -302,10 +364,13 @@ def train_and_register(
         mlflow.set_tags(
             {
                 "model_name": model_name,
+                # The last time value the refitted model learned from: later rows are unseen.
+                TRAINED_THROUGH_TAG: str(frame[time_column].max()) if time_column else "",
                 "model_version": version,
                 "promotion_decision": "promoted" if decision.promote else "not promoted",
                 "promotion_reason": decision.reason,
                 "champion_version_compared": champion_ver or "",
+                "promotion_basis": comparison.basis,
                 "champion_eval_error": champion_error or "",
             }
         )
@@ -318,7 +383,10 @@ def train_and_register(
     client.update_model_version(
         model_name,
         version,
-        description=f"{'Promoted' if decision.promote else 'Not promoted'}: {decision.reason}",
+        description=(
+            f"{'Promoted' if decision.promote else 'Not promoted'}: {decision.reason} "
+            f"({comparison.basis})"
+        ),
     )
     client.set_model_version_tag(
         model_name, version, "challenger_auc", f"{decision.challenger_auc:.6f}"

@@ -75,7 +75,15 @@ def test_train_twice_champion_kept_when_challenger_is_worse(store):
     assert second.model_version == "2"
     assert not second.promoted
     assert "worse than champion" in second.decision.reason
-    assert seen_rows == [len(second.training.validation)]
+    # Same data: the champion has seen every validation row (it was refitted on all rows), so
+    # the two models' own out-of-sample validation AUCs are compared, not the in-sample one.
+    assert seen_rows == []
+    run = client.get_run(second.run_id)
+    assert "own out-of-sample" in run.data.tags["promotion_basis"]
+    assert run.data.metrics["champion_auc"] == pytest.approx(
+        client.get_run(first.run_id).data.metrics["validation_roc_auc"]
+    )
+
     assert second.decision.champion_auc is not None
     assert second.decision.champion_auc > second.decision.challenger_auc
     assert str(client.get_model_version_by_alias("churn_model", CHAMPION).version) == "1"
@@ -121,3 +129,33 @@ def test_train_twice_champion_kept_when_challenger_is_worse(store):
         )
     finally:
         mlflow.set_tracking_uri(tracking_before)
+
+
+def test_champion_is_compared_on_rows_it_never_saw(store):
+    """A retrain on later data scores the champion only on validation rows after the last
+    date the champion was trained on, and the challenger on the same rows."""
+    uri, _, _ = store
+    frame = make_customer_frame(n_customers=400, n_snapshots=6, positive_rate=0.1, seed=5)
+    dates = sorted(frame["snapshot_date"].unique())
+    common = dict(
+        tracking_uri=uri,
+        experiment_name="churn-later",
+        time_column="snapshot_date",
+        id_columns=["customer_id"],
+        floor=0.5,
+    )
+    earlier = frame[frame["snapshot_date"] <= dates[3]]
+    first = train_and_register(earlier, "churned", "later_model", **common)
+    assert first.promoted
+    seen = []
+
+    def champion_auc(model, features, y_true):
+        seen.append(features["snapshot_date"].min())
+        return roc_auc_of(model, features, y_true)
+
+    second = train_and_register(
+        frame, "churned", "later_model", eval_champion=champion_auc, **common
+    )
+    assert len(seen) == 1 and seen[0] > dates[3]
+    basis = client_for(uri).get_run(second.run_id).data.tags["promotion_basis"]
+    assert basis.startswith("both scored on")

@@ -22,6 +22,7 @@ from typing import Any
 import duckdb
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
+from playwright.sync_api import sync_playwright
 
 from orchestration.settings import PROJECT_ROOT, SOURCES
 from tests.conftest import DemoPipeline
@@ -351,6 +352,7 @@ def test_launched_partition_run_succeeds(
 ) -> None:
     run = ingest_run.run
     assert run["status"] == "SUCCESS", _failures(dagster_ui, ingest_run.run_id)
+    print(f"ingest_exports [{ingest_run.partition}]: SUCCESS after {ingest_run.seconds:.0f}s")
     tags = {tag["key"]: tag["value"] for tag in run["tags"]}
     assert tags["dagster/partition"] == ingest_run.partition
     assert run["jobName"] == "ingest_exports"
@@ -394,8 +396,9 @@ def test_launched_partition_run_succeeds(
 def browser() -> Iterator[Any]:
     if not CHROMIUM.exists():
         pytest.skip(f"{CHROMIUM} is missing (Debian package `chromium`)")
-    from playwright.sync_api import sync_playwright
-
+    # Only this run's screenshots, so that a stale one never passes for a fresh one.
+    for old in SCREENSHOTS.glob("*.png"):
+        old.unlink()
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:

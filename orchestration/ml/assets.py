@@ -1,6 +1,7 @@
 """Thin Dagster assets around the `ml` library: train + register, then score daily."""
 
 import base64
+import os
 import tempfile
 import time
 from dataclasses import dataclass
@@ -28,7 +29,17 @@ from orchestration.resources import WAREHOUSE_POOL, WarehouseResource
 
 ML_GROUP = "ml"
 SCORES_GROUP = "scores"
-AUC_FLOOR = 0.70
+DEFAULT_AUC_FLOOR = 0.70
+
+
+def auc_floor() -> float:
+    """The validation ROC AUC a model must reach to be promoted and to pass its check.
+
+    JOURNEY_AUC_FLOOR overrides it, e.g. for a tiny demo that cannot carry enough signal.
+    """
+    return float(os.environ.get("JOURNEY_AUC_FLOOR", DEFAULT_AUC_FLOOR))
+
+
 FEATURES_KEY = dg.AssetKey(["marts", "customer_features"])
 CUSTOMERS_KEY = dg.AssetKey(["marts", "dim_customers"])
 SCORES_TABLE = "marts.customer_scores"
@@ -98,7 +109,7 @@ def build_model_asset(spec: ModelSpec) -> dg.AssetsDefinition:
             "auc_above_floor",
             asset=key,
             blocking=True,
-            description=f"Validation ROC AUC is at least {AUC_FLOOR}.",
+            description="Validation ROC AUC is at least the floor (0.70 unless JOURNEY_AUC_FLOOR).",
         ),
         dg.AssetCheckSpec(
             "no_label_leakage",
@@ -138,6 +149,7 @@ def build_model_asset(spec: ModelSpec) -> dg.AssetsDefinition:
         # MLflow and skops take seconds to import: only steps that train pay for them.
         from ml.tracking import client_for, train_and_register
 
+        floor = auc_floor()
         with warehouse.connect(read_only=True) as con:
             frame, training_date = read_training_frame(con, spec)
         context.log.info(
@@ -153,7 +165,7 @@ def build_model_asset(spec: ModelSpec) -> dg.AssetsDefinition:
             id_columns=ID_COLUMNS,
             exclude_columns=spec.excluded_columns,
             label_end_column=spec.label_end_column,
-            floor=AUC_FLOOR,
+            floor=floor,
             tags={"training_date": str(training_date), "trigger": context.run.run_id},
         )
         metrics = result.metrics
@@ -190,8 +202,8 @@ def build_model_asset(spec: ModelSpec) -> dg.AssetsDefinition:
         )
         yield dg.AssetCheckResult(
             check_name="auc_above_floor",
-            passed=bool(metrics["roc_auc"] >= AUC_FLOOR),
-            metadata={"validation_roc_auc": float(metrics["roc_auc"]), "floor": AUC_FLOOR},
+            passed=bool(metrics["roc_auc"] >= floor),
+            metadata={"validation_roc_auc": float(metrics["roc_auc"]), "floor": floor},
         )
         yield dg.AssetCheckResult(
             check_name="no_label_leakage",
