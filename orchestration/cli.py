@@ -98,16 +98,16 @@ def print_summary(settings: Settings) -> None:
     with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
         rows = con.execute(
             """
-            select table_schema, table_name, estimated_size
+            select schema_name, table_name
             from duckdb_tables()
-            where table_schema in ('raw', 'marts')
-            order by table_schema, table_name
+            where schema_name in ('raw', 'marts')
+            order by schema_name, table_name
             """
         ).fetchall()
         print("\nTables (schema.table: rows)")
-        for schema, table, _ in rows:
+        for schema, table in rows:
             (count,) = con.execute(f'select count(*) from "{schema}"."{table}"').fetchone()
-            print(f"  {schema}.{table:<34} {count:>12,}")
+            print(f"  {schema + '.' + table:<40} {count:>12,}")
     print(
         f"""
 Warehouse:        {settings.warehouse_path}

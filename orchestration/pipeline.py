@@ -43,24 +43,33 @@ def _run_job(
         raise_on_error=False,
     )
     # One line per asset: partitions materialized and rows (summed over the partitions).
-    totals: dict[str, list[int]] = {}
+    totals: dict[str, list] = {}
     for event in result.all_events:
         if event.event_type_value == "ASSET_MATERIALIZATION":
             materialization = event.event_specific_data.materialization
             rows = materialization.metadata.get(
                 "dagster/row_count"
             ) or materialization.metadata.get("rows_loaded")
-            total = totals.setdefault(materialization.asset_key.to_user_string(), [0, 0])
+            total = totals.setdefault(materialization.asset_key.to_user_string(), [0, None, ""])
             total[0] += 1 if materialization.partition else 0
-            total[1] += int(rows.value) if rows is not None else 0
+            if rows is not None:
+                total[1] = (total[1] or 0) + int(rows.value)
+            if "validation_roc_auc" in materialization.metadata:
+                auc = materialization.metadata["validation_roc_auc"].value
+                promoted = materialization.metadata["promoted"].value
+                version = materialization.metadata["model_version"].value
+                total[2] = f"version {version}, validation ROC AUC {auc:.3f}, " + (
+                    "promoted to champion" if promoted else "not promoted"
+                )
         elif event.event_type_value == "ASSET_CHECK_EVALUATION":
             evaluation = event.event_specific_data
             if not evaluation.passed:
                 key = evaluation.asset_key.to_user_string()
                 progress(f"  check FAILED {key}:{evaluation.check_name}")
-    for key, (partitions, rows) in totals.items():
+    for key, (partitions, rows, detail) in totals.items():
         where = f" [{partitions} partitions]" if partitions > 1 else ""
-        progress(f"  materialized {key}{where}: {rows:,} rows")
+        what = detail or (f"{rows:,} rows" if rows is not None else "done")
+        progress(f"  materialized {key}{where}: {what}")
     if not result.success:
         failures = [
             f"{e.step_key}: {e.event_specific_data.error.message.strip()}"
