@@ -41,7 +41,9 @@ dbt-docs: install
 	$(BIN)/journey dbt-docs
 
 bench: install
-	$(BIN)/python benchmarks/bench_pipeline.py
+	$(BIN)/python benchmarks/model_ceiling.py
+	$(BIN)/python benchmarks/bench_scoring.py --scale 10
+	$(BIN)/python benchmarks/bench_ml.py
 
 clean:
 	rm -rf data dbt_project/target dbt_project/logs
