@@ -639,11 +639,9 @@ def test_sensor_requests_one_run_per_changed_day(journey_env, write_landing):
     first = tick(None)
     requests = sorted(first.run_requests, key=lambda r: r.partition_key)
     assert [r.partition_key for r in requests] == [str(DAY), str(NEXT_DAY)]
-    assert set(requests[0].asset_selection) == {
-        raw_asset_key("orders"),
-        raw_asset_key("web_events"),
-    }
-    assert requests[1].asset_selection == [raw_asset_key("orders")]
+    # Each request runs daily_refresh (the sensor's job) for the day; the tag names the files.
+    assert [r.tags["journey/changed_sources"] for r in requests] == ["orders,web_events", "orders"]
+    assert all(r.asset_selection is None for r in requests)
     assert "orders/2026-01-05.csv@" in requests[0].run_key
 
     assert tick(first.cursor).run_requests == []
@@ -653,7 +651,7 @@ def test_sensor_requests_one_run_per_changed_day(journey_env, write_landing):
     os.utime(orders, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
     [changed] = tick(first.cursor).run_requests
     assert changed.partition_key == str(DAY)
-    assert changed.asset_selection == [raw_asset_key("orders")]
+    assert changed.tags["journey/changed_sources"] == "orders"
     assert changed.run_key != requests[0].run_key
 
 
@@ -665,8 +663,8 @@ def test_definitions_load_and_wire_resources_from_settings(journey_env):
     repo = defs.get_repository_def()
     keys = set(repo.asset_graph.get_all_asset_keys())
     assert {raw_asset_key(s) for s in SOURCES} <= keys
-    assert (
-        repo.get_sensor_def("landing_file_sensor").default_status == dg.DefaultSensorStatus.STOPPED
-    )
+    sensor = repo.get_sensor_def("landing_file_sensor")
+    assert sensor.default_status == dg.DefaultSensorStatus.STOPPED
+    assert sensor.job_name == "daily_refresh"
     assert Path(defs.resources["warehouse"].path) == journey_env.warehouse_path
     assert Path(defs.resources["landing"].root) == journey_env.landing_dir

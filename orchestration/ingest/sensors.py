@@ -92,17 +92,25 @@ def _load_cursor(raw: str | None) -> Signatures:
     return {rel: (sig[0], sig[1]) for rel, sig in json.loads(raw).items()}
 
 
+# New exports flow all the way through: ingest the day (every source: reloading an unchanged
+# file replaces its rows with the same rows), dbt build, score, publish.
+REFRESH_JOB = "daily_refresh"
+
+
 @dg.sensor(
     name="landing_file_sensor",
-    target=dg.AssetSelection.groups("ingestion"),
+    job_name=REFRESH_JOB,
     minimum_interval_seconds=30,
     default_status=dg.DefaultSensorStatus.STOPPED,
-    description="Loads each new or changed landing file into its raw table (one run per day).",
+    description=(
+        "Runs `daily_refresh` for the day of each new or changed landing file "
+        "(one run per day, at most 31 days per tick)."
+    ),
 )
 def landing_file_sensor(
     context: dg.SensorEvaluationContext, landing: LandingResource
 ) -> dg.SensorResult:
-    from orchestration.ingest.assets import daily_partitions, raw_asset_key
+    from orchestration.ingest.assets import daily_partitions
 
     previous = _load_cursor(context.cursor)
     current = scan_landing(landing.root_path)
@@ -111,8 +119,10 @@ def landing_file_sensor(
         dg.RunRequest(
             run_key=run.run_key,
             partition_key=run.partition_key,
-            asset_selection=[raw_asset_key(source) for source in run.sources],
-            tags={"journey/trigger": "landing_file_sensor"},
+            tags={
+                "journey/trigger": "landing_file_sensor",
+                "journey/changed_sources": ",".join(sorted(run.sources)),
+            },
         )
         for run in runs
     ]
