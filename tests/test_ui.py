@@ -16,6 +16,7 @@ import urllib.error
 from collections.abc import Iterator
 from contextlib import suppress
 from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -387,6 +388,94 @@ def test_launched_partition_run_succeeds(
         if e["__typename"] == "AssetCheckEvaluationEvent"
     }
     assert evaluations == {f"{source}_lines_reconcile": True for source in SOURCES}
+
+
+LAUNCH_BACKFILL = """
+mutation Backfill($params: LaunchBackfillParams!) {
+  launchPartitionBackfill(backfillParams: $params) {
+    __typename
+    ... on LaunchBackfillSuccess { backfillId }
+    ... on PythonError { message stack }
+    ... on PartitionSetNotFoundError { message }
+    ... on InvalidSubsetError { message }
+    ... on UnauthorizedError { message }
+  }
+}
+"""
+
+BACKFILL_QUERY = """
+query Backfill($id: String!) {
+  partitionBackfillOrError(backfillId: $id) {
+    __typename
+    ... on PartitionBackfill {
+      status
+      numPartitions
+      runs(limit: 50) { runId status }
+    }
+    ... on PythonError { message }
+  }
+}
+"""
+
+ASSET_GROUPS = """
+query Groups {
+  assetNodes { assetKey { path } groupName }
+}
+"""
+
+REFRESH_GROUPS = {"ingestion", "seeds", "staging", "intermediate", "marts", "scores"}
+BACKFILL_DAYS = 7
+BACKFILL_SECONDS = 600
+
+
+def test_seven_day_backfill_of_the_daily_refresh_runs_once_and_succeeds(
+    dagster_ui: DagsterUI, demo_pipeline: DemoPipeline, ingest_run: LaunchedRun
+) -> None:
+    """What a data engineer does in the UI: select the refresh assets, pick 7 days, launch a
+    backfill. Single-run backfill policies make it one run (one dbt invocation per dbt
+    definition) that ingests, builds, scores and publishes the 7 days."""
+    last = date.fromisoformat(_last_demo_day(demo_pipeline))
+    days = [str(last - timedelta(days=n)) for n in reversed(range(BACKFILL_DAYS))]
+    nodes = dagster_ui.query(ASSET_GROUPS)["assetNodes"]
+    selection = [{"path": n["assetKey"]["path"]} for n in nodes if n["groupName"] in REFRESH_GROUPS]
+    params = {
+        "assetSelection": selection,
+        "partitionNames": days,
+        "title": "tests/test_ui.py: 7-day refresh",
+    }
+    started = time.monotonic()
+    launched = dagster_ui.query(LAUNCH_BACKFILL, {"params": params})["launchPartitionBackfill"]
+    assert launched["__typename"] == "LaunchBackfillSuccess", launched
+    backfill_id = launched["backfillId"]
+
+    def finished() -> dict[str, Any] | None:
+        backfill = dagster_ui.query(BACKFILL_QUERY, {"id": backfill_id})["partitionBackfillOrError"]
+        done = backfill["status"] not in ("REQUESTED", "CANCELING", "FAILING")
+        return backfill if done and all(r["status"] in TERMINAL for r in backfill["runs"]) else None
+
+    backfill = wait_until(
+        finished,
+        timeout=BACKFILL_SECONDS,
+        interval=3,
+        what=f"backfill {backfill_id}",
+        log_path=dagster_ui.log_path,
+    )
+    runs = backfill["runs"]
+    print(
+        f"7-day backfill: {backfill['status']} with {len(runs)} run(s) in "
+        f"{time.monotonic() - started:.0f}s"
+    )
+    failures = "\n".join(_failures(dagster_ui, r["runId"]) for r in runs)
+    assert backfill["status"] in ("COMPLETED", "COMPLETED_SUCCESS"), failures
+    assert [r["status"] for r in runs] == ["SUCCESS"], failures
+    with duckdb.connect(str(demo_pipeline.settings.warehouse_path), read_only=True) as con:
+        scored_days = {
+            str(d)
+            for (d,) in con.execute(
+                "select distinct score_date from marts.customer_scores"
+            ).fetchall()
+        }
+    assert set(days) <= scored_days
 
 
 # --- Chromium ------------------------------------------------------------------------------
