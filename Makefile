@@ -19,10 +19,11 @@ $(BIN)/.installed: pyproject.toml
 install: $(BIN)/.installed
 	$(BIN)/journey prepare
 
-demo: install
+# `journey run` prepares (manifest, dagster.yaml, MLflow store) itself.
+demo: $(BIN)/.installed
 	$(BIN)/journey run
 
-run: install
+run: $(BIN)/.installed
 	$(BIN)/journey run --skip-generate
 
 test: install
