@@ -17,6 +17,7 @@ import time
 import warnings
 
 import duckdb
+import numpy as np
 import pandas as pd
 from sklearn.metrics import roc_auc_score
 
@@ -25,6 +26,20 @@ from orchestration.ml.specs import FEATURES_TABLE, ID_COLUMNS, MODEL_SPECS, TIME
 from orchestration.settings import get_settings
 
 TRUE_PROBABILITY = {"churn": "p_churn_30d", "purchase_propensity": "p_purchase_14d"}
+BOOTSTRAP_RESAMPLES = 500
+
+
+def gap_std(y: np.ndarray, model: np.ndarray, truth: np.ndarray, seed: int = 0) -> float:
+    """Standard deviation of (ceiling - model AUC) over paired bootstrap resamples of the
+    validation rows: how big a gap one validation window can tell apart from noise."""
+    rng = np.random.default_rng(seed)
+    gaps = []
+    for _ in range(BOOTSTRAP_RESAMPLES):
+        rows = rng.integers(0, len(y), len(y))
+        if y[rows].min() == y[rows].max():
+            continue
+        gaps.append(roc_auc_score(y[rows], truth[rows]) - roc_auc_score(y[rows], model[rows]))
+    return float(np.std(gaps))
 
 
 def customer_person_map(con: duckdb.DuckDBPyConnection, ground_truth: str) -> None:
@@ -67,7 +82,7 @@ def main() -> None:
     customer_person_map(con, args.ground_truth)
     print(
         f"{'model':<22}{'rows':>8}{'pos':>6}{'valid rows':>11}"
-        f"{'model AUC':>11}{'ceiling':>9}{'gap':>8}"
+        f"{'model AUC':>11}{'ceiling':>9}{'gap':>8}{'± sd':>7}"
     )
     for spec in MODEL_SPECS:
         frame = con.execute(
@@ -96,9 +111,11 @@ def main() -> None:
         y = known[spec.label].astype(int)
         model_auc = roc_auc_score(y, known["y_score"])
         ceiling = roc_auc_score(y, known["p"])
+        spread = gap_std(y.to_numpy(), known["y_score"].to_numpy(), known["p"].to_numpy())
         print(
             f"{spec.model_name:<22}{len(frame):>8}{int(frame[spec.label].sum()):>6}"
-            f"{len(known):>11}{model_auc:>11.4f}{ceiling:>9.4f}{ceiling - model_auc:>8.4f}"
+            f"{len(known):>11}{model_auc:>11.4f}{ceiling:>9.4f}"
+            f"{ceiling - model_auc:>8.4f}{spread:>7.4f}"
             f"   ({result.model_family}, trained in {seconds:.1f}s; "
             f"{len(joined) - len(known)} validation rows without a true probability)"
         )

@@ -42,7 +42,7 @@ def _run_job(
         tags=tags,
         raise_on_error=False,
     )
-    # One line per asset: partitions materialized and rows (summed over the partitions).
+    # One line per asset: partitions materialized and rows (per-partition counts summed).
     totals: dict[str, list] = {}
     for event in result.all_events:
         if event.event_type_value == "ASSET_MATERIALIZATION":
@@ -52,7 +52,9 @@ def _run_job(
             ) or materialization.metadata.get("rows_loaded")
             total = totals.setdefault(materialization.asset_key.to_user_string(), [0, None, ""])
             total[0] += 1 if materialization.partition else 0
-            if rows is not None:
+            if rows is not None and "row_count_scope" in materialization.metadata:
+                total[1] = int(rows.value)  # a whole-table count, repeated per partition
+            elif rows is not None:
                 total[1] = (total[1] or 0) + int(rows.value)
             if "validation_roc_auc" in materialization.metadata:
                 auc = materialization.metadata["validation_roc_auc"].value

@@ -215,8 +215,8 @@ def test_features_are_point_in_time_and_labels_complete(warehouse: Warehouse) ->
 
 def _append_later_data(warehouse: Warehouse, latest: date) -> None:
     """Add rows dated after `latest` to raw.*: a copy of the last 10 days of web, email,
-    ticket and order activity shifted SHIFT_DAYS later, cancellations of active
-    subscriptions, and first orders of people who had never bought."""
+    ticket and order activity shifted SHIFT_DAYS later, later upgrade and cancellation
+    exports of active subscriptions, and first orders of people who had never bought."""
     shift = f"interval {SHIFT_DAYS} day"
     since = f"timestamptz '{latest - timedelta(days=9)}'"
     with warehouse.connect(read_only=False) as con:
@@ -250,15 +250,29 @@ def _append_later_data(warehouse: Warehouse, latest: date) -> None:
                               _partition_date + {SHIFT_DAYS} as _partition_date)
             from raw.orders where ordered_at >= {since}
         """)
-        # A later export of every active subscription, now canceled 5 days after `latest`.
+        # Later exports of every active subscription (from its latest export): an upgrade
+        # 2 days after `latest`, then a cancellation 5 days after it, exported on the last
+        # new day. Neither may change an earlier snapshot's plan, mrr or customer state.
+        active = """
+            select * from raw.subscriptions
+            qualify row_number() over (
+                partition by subscription_id order by _partition_date desc, _line_number desc
+            ) = 1
+        """
+        con.execute(f"""
+            insert into raw.subscriptions by name
+            select * replace ('business' as plan, cast(799 as decimal(12, 2)) as mrr,
+                              date '{latest + timedelta(days=2)}' as _partition_date,
+                              _line_number + 100000 as _line_number)
+            from ({active}) where canceled_at is null and status = 'active'
+        """)
         con.execute(f"""
             insert into raw.subscriptions by name
             select * replace (timestamptz '{latest + timedelta(days=5)} 12:00:00+00' as canceled_at,
                               'canceled' as status, 'too_expensive' as cancel_reason,
-                              _partition_date + {SHIFT_DAYS} as _partition_date,
-                              _line_number + 100000 as _line_number)
-            from raw.subscriptions
-            where canceled_at is null and status = 'active'
+                              date '{latest + timedelta(days=SHIFT_DAYS)}' as _partition_date,
+                              _line_number + 200000 as _line_number)
+            from ({active}) where canceled_at is null and status = 'active'
         """)
         # First paid orders for CRM contacts who never ordered, 3 days after `latest`.
         con.execute(f"""

@@ -25,6 +25,12 @@ NURTURE_STEPS = (2, 5, 9, 14, 21, 30)
 ONBOARDING_STEPS = (1, 3, 7)
 SEGMENT_PURCHASE = {"smb": 0.0, "mid_market": 0.1, "enterprise": -0.2}
 PLAN_CHURN = {"starter": 0.35, "pro": 0.0, "business": -0.45}
+# App sessions per day at engagement 0, averaged over the week (weekends at 35 %).
+USAGE_PER_UNIT = 0.6 * (5 + 2 * 0.35) / 7
+# Weight of the per-person noise in both hazards: the part of the truth no export records.
+# Kept small so that the true probabilities measure what a model of the exports could reach.
+HIDDEN_NOISE = 0.3
+USAGE_RECENT_DAYS = 14  # "usage now" = app sessions per day over the last 14 days
 
 
 def sigmoid(x: float) -> float:
@@ -161,8 +167,12 @@ class PersonSim:
         self.plan = ""
         self.subscription_id = ""
         self.engagement = 0.0
-        self.engagement0 = 0.0
         self.drift = 0.0
+        # What the exports record of usage: app sessions per day as a customer. The churn
+        # hazard reads their recent and first-30-day rates, not the latent engagement, so the
+        # truth is a function of the data (plus the per-person noise).
+        self.sessions_today: int | None = None  # None: not a customer all day
+        self.daily_sessions: list[int] = []
         self.bad_from = self.bad_until = -1
         self.next_renewal = -1
         self.first_order_ts = 0
@@ -609,7 +619,7 @@ class PersonSim:
         self.stage = CUSTOMER
         self.customer_day = day
         self.engagement = rng.gauss(0.25 * self.intent + 0.15 * self.trial_usage**0.5 - 0.3, 0.5)
-        self.engagement0 = self.engagement
+        self.daily_sessions = []
         # Some customers drift away slowly: the usage decline is what churn models can see.
         self.drift = rng.gauss(-0.004, 0.009)
         self.next_renewal = day + 30
@@ -749,27 +759,38 @@ class PersonSim:
         if self.trial_day is not None:
             trial = 1.8 if day - self.trial_day < TRIAL_DAYS else 0.4
         logit = (
-            -7.0
+            -6.9
             + 0.9 * math.log1p(self.pricing)
             + 1.1 * self.demo
             + trial
             + 0.35 * math.log1p(self.trial_usage)
             + 0.3 * math.log1p(self.email_clicks)
             + SEGMENT_PURCHASE[self.segment]
-            + 0.6 * self.u_purchase
+            + HIDDEN_NOISE * self.u_purchase
         )
         return sigmoid(logit)
 
     def churn_hazard(self, day: int) -> float:
         bad = self.bad_from <= day <= self.bad_until
+        # Usage on the engagement scale: log of the recorded app sessions per day over the
+        # last 14 days and over the first 30 days as a customer (before the first full day,
+        # the rate the customer starts at).
+        days = self.daily_sessions
+        if days:
+            recent = days[-USAGE_RECENT_DAYS:]
+            now_rate, start_rate = sum(recent) / len(recent), sum(days[:30]) / len(days[:30])
+        else:
+            now_rate = start_rate = USAGE_PER_UNIT * math.exp(self.engagement)
+        usage_now = math.log((now_rate + 0.05) / USAGE_PER_UNIT)
+        usage_start = math.log((start_rate + 0.05) / USAGE_PER_UNIT)
         logit = (
-            -6.0
-            - 0.8 * self.engagement
-            + 1.2 * max(0.0, self.engagement0 - self.engagement)
+            -5.9
+            - 0.8 * usage_now
+            + 1.2 * max(0.0, usage_start - usage_now)
             + 1.3 * bad
             + 1.0 * self.unsubscribed
             + PLAN_CHURN[self.plan]
-            + 0.5 * self.u_churn
+            + HIDDEN_NOISE * self.u_churn
         )
         return sigmoid(logit)
 
@@ -819,7 +840,8 @@ class PersonSim:
                     self._customer_day(day)
                     weekend = (ctx.start_ts // 86400 + day) % 7 in (2, 3)  # epoch day 0 = Thu
                     lam = 0.6 * math.exp(self.engagement) * (0.35 if weekend else 1.0)
-                    for _ in range(poisson(rng, lam)):
+                    self.sessions_today = poisson(rng, lam)
+                    for _ in range(self.sessions_today):
                         self._request(self._local_time(day, 0.85), self._app_session)
                     if rng.random() < 0.01 + 0.012 * (self.engagement < -0.5):
                         self._ticket(day)
@@ -842,6 +864,9 @@ class PersonSim:
         if self.stage == CUSTOMER:
             self.engagement += self.drift + rng.gauss(0, 0.06)
             self.engagement = min(1.5, max(-3.0, self.engagement))
+            if self.sessions_today is not None:
+                self.daily_sessions.append(self.sessions_today)
+        self.sessions_today = None
         if day in self.ctx.as_of_days and self.stage != ANON:
             p_churn = p_purchase = ""
             if self.stage == CUSTOMER:

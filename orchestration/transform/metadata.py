@@ -98,7 +98,12 @@ def enrich_outputs(events: list, relations: Mapping[str, str], warehouse_path: s
                 (count,) = con.execute(f"select count(*) from {relation}").fetchone()
             except duckdb.Error:
                 continue  # e.g. an ephemeral model: nothing to count
-            extra[output.output_name] = {"dagster/row_count": int(count)}
+            # The count is of the whole table: a partitioned model's run records it on every
+            # partition of its range, so consumers must not add it up across partitions.
+            extra[output.output_name] = {
+                "dagster/row_count": int(count),
+                "row_count_scope": "table",
+            }
         for key, chart in CHARTS.items():
             name = key.to_python_identifier()
             if name in extra:

@@ -1,35 +1,18 @@
-with source as (
-    select * from {{ source('billing', 'subscriptions') }}
-),
-
--- Subscriptions have no updated_at: the latest export of a subscription (then its last line) wins.
-latest as (
-    select *
-    from (
-        select
-            source.*,
-            row_number() over (
-                partition by trim(subscription_id)
-                order by _partition_date desc, _line_number desc
-            ) as version_rank
-        from source
-    ) as ranked
-    where version_rank = 1
-),
-
-final as (
-    select
-        trim(subscription_id) as subscription_id,
-        {{ normalize_identifier('contact_id') }} as contact_id,
-        lower(nullif(trim(plan), '')) as plan,
-        mrr,
-        {{ to_utc_timestamp('started_at') }} as started_at,
-        {{ to_utc_timestamp('canceled_at') }} as canceled_at,
-        nullif(trim(cancel_reason), '') as cancel_reason,
-        lower(nullif(trim(status), '')) as status,
-        _partition_date
-    from latest
-    where nullif(trim(subscription_id), '') is not null
+-- The latest version of each subscription (see stg_billing__subscription_versions for the
+-- ordering): its latest export day, then its last line on that day.
+with versions as (
+    select * from {{ ref('stg_billing__subscription_versions') }}
 )
 
-select * from final
+select
+    subscription_id,
+    contact_id,
+    plan,
+    mrr,
+    started_at,
+    canceled_at,
+    cancel_reason,
+    status,
+    _partition_date
+from versions
+where version_rank = 1

@@ -1,27 +1,21 @@
--- Subscriptions resolved to known customers through their CRM contact_id.
-with subscriptions as (
-    select * from {{ ref('stg_billing__subscriptions') }}
-),
-
-identifiers as (
-    select * from {{ ref('int_customer_identifiers') }}
-    where is_known and identifier_type = 'contact_id'
+-- Subscriptions resolved to known customers through their CRM contact_id: the latest
+-- version of each (what the billing system says now).
+with subscription_versions as (
+    select * from {{ ref('int_subscription_versions') }}
 ),
 
 final as (
     select
-        subscriptions.subscription_id,
-        identifiers.customer_id,
-        subscriptions.plan,
-        subscriptions.mrr,
-        subscriptions.started_at,
-        subscriptions.canceled_at,
-        subscriptions.cancel_reason,
-        subscriptions.status
-    from subscriptions
-    inner join identifiers
-        on identifiers.identifier = subscriptions.contact_id
-    where subscriptions.started_at is not null
+        subscription_id,
+        customer_id,
+        plan,
+        mrr,
+        started_at,
+        canceled_at,
+        cancel_reason,
+        status
+    from subscription_versions
+    where is_latest_version
 )
 
 select * from final

@@ -24,8 +24,8 @@ orders as (
     select * from {{ ref('int_funnel_orders') }}
 ),
 
-subscriptions as (
-    select * from {{ ref('int_funnel_subscriptions') }}
+subscription_versions as (
+    select * from {{ ref('int_subscription_versions') }}
 ),
 
 customer_snapshots as (
@@ -100,6 +100,9 @@ activity as (
             ~ dbt.dateadd('day', -30, 'customer_snapshots.snapshot_date') %}
         sum(case when {{ first_30 }} then daily.logged_in_events else 0 end) as logins_first_30d_as_customer,
         sum(case when {{ recent_30 }} then daily.logged_in_events else 0 end) as logins_last_30d_as_customer,
+        {%- set recent_14 = "daily.activity_date >= customer_starts.customer_start_date and daily.activity_date > "
+            ~ dbt.dateadd('day', -14, 'customer_snapshots.snapshot_date') %}
+        sum(case when {{ recent_14 }} then daily.logged_in_events else 0 end) as logins_last_14d_as_customer,
         {%- for days in windows %}
         {%- set in_window = "daily.activity_date > " ~ dbt.dateadd('day', -days, 'customer_snapshots.snapshot_date') %}
         sum(case when {{ in_window }} then daily.sessions else 0 end) as sessions_last_{{ days }}d,
@@ -136,23 +139,58 @@ activity as (
     group by customer_snapshots.customer_id, customer_snapshots.snapshot_date
 ),
 
--- Subscriptions running at the cutoff; the churn label asks whether one of them is
--- canceled in the var('churn_label_days') days after it.
-active_subscriptions as (
+-- Each subscription as the warehouse knew it on the snapshot day: the export version with
+-- known_from <= D < known_until. A later upgrade or cancellation export then does not change
+-- earlier snapshots' plan, mrr or is_customer_at_snapshot.
+known_subscriptions as (
     select
         customer_snapshots.customer_id,
         customer_snapshots.snapshot_date,
-        subscriptions.subscription_id,
-        subscriptions.plan,
-        subscriptions.mrr,
-        subscriptions.started_at,
-        subscriptions.canceled_at < {{ dbt.dateadd('day', var('churn_label_days'), 'customer_snapshots.feature_cutoff_at') }}
-            as is_canceled_in_label_window
+        customer_snapshots.feature_cutoff_at,
+        subscription_versions.subscription_id,
+        subscription_versions.plan,
+        subscription_versions.mrr,
+        subscription_versions.started_at,
+        subscription_versions.canceled_at
     from customer_snapshots
-    inner join subscriptions
-        on subscriptions.customer_id = customer_snapshots.customer_id
-        and subscriptions.started_at < customer_snapshots.feature_cutoff_at
-        and (subscriptions.canceled_at is null or subscriptions.canceled_at >= customer_snapshots.feature_cutoff_at)
+    inner join subscription_versions
+        on subscription_versions.customer_id = customer_snapshots.customer_id
+        and subscription_versions.known_from <= customer_snapshots.snapshot_date
+        and (subscription_versions.known_until is null
+            or subscription_versions.known_until > customer_snapshots.snapshot_date)
+),
+
+-- What actually happened: the latest export of each subscription (labels only).
+latest_subscriptions as (
+    select subscription_id, canceled_at
+    from subscription_versions
+    where is_latest_version
+),
+
+-- Subscriptions running at the cutoff as known on D: started before the cutoff and not
+-- canceled before it according to the version known on D. A cancellation dated before the
+-- cutoff but first exported after D (late delivery) is not known on D, so the subscription
+-- still counts as running, exactly as it would look when scoring on D. The churn label asks
+-- whether one of them is canceled, per its latest export, before the end of the
+-- var('churn_label_days')-day window; such a late-delivered cancellation counts as churn
+-- (the customer looked active on D and was gone by the window end).
+active_subscriptions as (
+    select
+        known_subscriptions.customer_id,
+        known_subscriptions.snapshot_date,
+        known_subscriptions.subscription_id,
+        known_subscriptions.plan,
+        known_subscriptions.mrr,
+        known_subscriptions.started_at,
+        latest_subscriptions.canceled_at
+            < {{ dbt.dateadd('day', var('churn_label_days'), 'known_subscriptions.feature_cutoff_at') }}
+            as is_canceled_in_label_window
+    from known_subscriptions
+    inner join latest_subscriptions
+        on latest_subscriptions.subscription_id = known_subscriptions.subscription_id
+    where known_subscriptions.started_at < known_subscriptions.feature_cutoff_at
+        and (known_subscriptions.canceled_at is null
+            or known_subscriptions.canceled_at >= known_subscriptions.feature_cutoff_at)
 ),
 
 subscription_state as (
@@ -306,6 +344,10 @@ select
     case when customer_start_date is not null
         then cast(coalesce(logins_last_30d_as_customer, 0) as {{ features_type_double() }}) / {{ observed_days }}
     end as logins_per_day_last_30d_as_customer,
+    {%- set observed_days_14 = "least(14, " ~ dbt.datediff('customer_start_date', 'snapshot_date', 'day') ~ " + 1)" %}
+    case when customer_start_date is not null
+        then cast(coalesce(logins_last_14d_as_customer, 0) as {{ features_type_double() }}) / {{ observed_days_14 }}
+    end as logins_per_day_last_14d_as_customer,
     -- Usage now against the customer's own start (1 = unchanged, below 1 = declining). Counts
     -- are scaled to 30 days and smoothed by one login so that zero usage stays finite.
     case when customer_start_date is not null

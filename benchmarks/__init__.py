@@ -1,0 +1,1 @@
+"""Benchmark scripts (run as modules or files) and the public data sets they load."""
