@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sklearn.compose import ColumnTransformer
+from sklearn.ensemble import VotingClassifier
 from sklearn.pipeline import Pipeline
 
 from ml._threads import single_native_thread
@@ -49,16 +50,25 @@ class RiskBands:
         ).astype(object)
 
 
-def _column_groups(pipeline: Any) -> dict[str, list[str]] | None:
+def _column_transformer(pipeline: Any) -> ColumnTransformer | None:
     steps = pipeline.steps if isinstance(pipeline, Pipeline) else []
     for _, step in steps:
         if isinstance(step, ColumnTransformer):
-            return {
-                name: [c for c in cols if isinstance(c, str)]
-                for name, _, cols in step.transformers_
-                if name != "remainder"
-            }
+            return step
+        if isinstance(step, VotingClassifier) and hasattr(step, "estimators_"):
+            return _column_transformer(step.estimators_[0])  # members read the same columns
     return None
+
+
+def _column_groups(pipeline: Any) -> dict[str, list[str]] | None:
+    step = _column_transformer(pipeline)
+    if step is None:
+        return None
+    return {
+        name: [c for c in cols if isinstance(c, str)]
+        for name, _, cols in step.transformers_
+        if name != "remainder"
+    }
 
 
 def model_input_columns(pipeline: Any) -> list[str] | None:

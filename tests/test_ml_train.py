@@ -8,7 +8,7 @@ from sklearn.metrics import roc_auc_score
 
 from ml import train_classifier, write_evaluation_plots
 from ml.synthetic import make_customer_frame
-from ml.train import MAX_CATEGORIES, build_pipeline, choose_calibration, time_split
+from ml.train import BLEND, MAX_CATEGORIES, build_pipeline, choose_calibration, time_split
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +38,7 @@ def test_planted_signal_is_found_despite_imbalance(frame, result):
     )
     assert result.metrics["positives"] == result.validation["y_true"].sum()
     assert result.metrics["rows"] == len(result.validation)
-    assert set(result.candidates) == {"logistic_regression", "hist_gradient_boosting"}
+    assert set(result.candidates) == {"logistic_regression", "hist_gradient_boosting", "blend"}
     best = max(result.candidates, key=lambda f: result.candidates[f]["roc_auc"])
     assert result.model_family == best
 
@@ -197,3 +197,28 @@ def test_a_feature_empty_in_the_training_period_does_not_break_boosting() -> Non
     assert "hist_gradient_boosting" in result.candidates
     assert result.metrics["roc_auc"] > 0.75
     assert result.pipeline.predict_proba(frame.drop(columns=["label"])).shape == (n, 2)
+
+
+def test_blend_averages_both_calibrated_families_and_scores_like_any_model(frame) -> None:
+    import skops.io
+
+    from ml import score_frame
+    from ml.tracking import trusted_types
+
+    x, y = frame.drop(columns=["churned"]), frame["churned"].astype(int)
+    result = train_classifier(frame, "churned", id_columns=["customer_id"])
+    blend = build_pipeline(BLEND, result.feature_columns, calibration="sigmoid").fit(x, y)
+    members = {
+        family: build_pipeline(family, result.feature_columns, calibration="sigmoid").fit(x, y)
+        for family in ("logistic_regression", "hist_gradient_boosting")
+    }
+    expected = np.mean([m.predict_proba(x)[:, 1] for m in members.values()], axis=0)
+    assert np.allclose(blend.predict_proba(x)[:, 1], expected)
+    # Reason codes find the input columns through the members' ColumnTransformer.
+    scored = score_frame(blend, x.head(50), id_columns=["customer_id"])
+    reasons = scored["reason_1"].dropna()
+    assert len(reasons) > 0
+    assert reasons.str.split("=").str[0].isin(result.feature_columns.all).all()
+    # MLflow saves it with skops: every type in it must be on the trusted list.
+    loaded = skops.io.loads(skops.io.dumps(blend), trusted=trusted_types(blend))
+    assert np.allclose(loaded.predict_proba(x.head(50))[:, 1], expected[:50])
