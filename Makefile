@@ -45,6 +45,7 @@ bench: install
 	$(BIN)/python benchmarks/model_ceiling.py
 	$(BIN)/python benchmarks/bench_scoring.py --scale 10
 	$(BIN)/python benchmarks/bench_ml.py
+	$(BIN)/python -m benchmarks.public_telco_churn
 
 clean:
 	rm -rf data dbt_project/target dbt_project/logs

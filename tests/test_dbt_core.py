@@ -58,10 +58,24 @@ def dbt(warehouse: Path, *args: str) -> float:
     env = {**os.environ, "JOURNEY_WAREHOUSE": str(warehouse)}
     started = time.perf_counter()
     result = subprocess.run(
-        [DBT, *args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir",
-         str(DBT_PROJECT_DIR), "--target-path", str(warehouse.parent / "target"),
-         "--log-path", str(warehouse.parent / "logs")],
-        env=env, capture_output=True, text=True, timeout=900, check=False)
+        [
+            DBT,
+            *args,
+            "--project-dir",
+            str(DBT_PROJECT_DIR),
+            "--profiles-dir",
+            str(DBT_PROJECT_DIR),
+            "--target-path",
+            str(warehouse.parent / "target"),
+            "--log-path",
+            str(warehouse.parent / "logs"),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
     if result.returncode != 0:
         raise AssertionError(f"dbt {' '.join(args)} failed:\n{result.stdout[-8000:]}")
     return time.perf_counter() - started
@@ -78,8 +92,19 @@ def inject_generic_orders(landing: Path) -> tuple[str, str]:
     with (landing / "orders" / f"{day(10)}.csv").open("a", newline="") as f:
         writer = csv.writer(f, lineterminator="\n")  # the generator's line ending
         for n, (contact, email) in enumerate(((first, " Unknown"), (second, "TEST@example.com"))):
-            writer.writerow([f"o_generic_{n}", contact, email, f"{day(10)}T12:00:00+00:00",
-                             "paid", "49.00", "USD", "starter", "new"])
+            writer.writerow(
+                [
+                    f"o_generic_{n}",
+                    contact,
+                    email,
+                    f"{day(10)}T12:00:00+00:00",
+                    "paid",
+                    "49.00",
+                    "USD",
+                    "starter",
+                    "new",
+                ]
+            )
     return first, second
 
 
@@ -111,8 +136,10 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
     dbt(incremental, "build", *MY_MODELS)
     window_end = FIRST_BUILD_DAYS + WINDOW_DAYS
     load_days(incremental, landing, FIRST_BUILD_DAYS + 1, window_end)
-    window = f'{{"partition_start": "{day(FIRST_BUILD_DAYS + 1)}", ' \
-             f'"partition_end": "{day(window_end + 1)}"}}'
+    window = (
+        f'{{"partition_start": "{day(FIRST_BUILD_DAYS + 1)}", '
+        f'"partition_end": "{day(window_end + 1)}"}}'
+    )
     dbt(incremental, "run", "--select", "+fct_sessions", "--vars", window)
     load_days(incremental, landing, window_end + 1, DAYS)
     dbt(incremental, "run", "--select", "+fct_sessions")
@@ -126,10 +153,12 @@ def connect(path: Path, truth: Path | None = None) -> duckdb.DuckDBPyConnection:
             "create temp table truth_identifiers as select identifier_type, "
             f"case when identifier_type = 'email' then lower(trim(identifier, {WHITESPACE})) "
             f"else trim(identifier, {WHITESPACE}) end as identifier, person_id "
-            f"from read_csv('{truth / 'identifiers.csv'}', all_varchar = true)")
+            f"from read_csv('{truth / 'identifiers.csv'}', all_varchar = true)"
+        )
         con.execute(
             "create temp table truth_sessions as select * "
-            f"from read_csv('{truth / 'web_event_sessions.csv'}', all_varchar = true)")
+            f"from read_csv('{truth / 'web_event_sessions.csv'}', all_varchar = true)"
+        )
     return con
 
 
@@ -139,10 +168,12 @@ def pair_counts(con: duckdb.DuckDBPyConnection, identifiers_sql: str) -> tuple[i
     instead of enumerating pairs."""
 
     def pairs(group_by: str) -> int:
-        return int(con.execute(
-            f"select coalesce(sum(n * (n - 1) / 2), 0) from "
-            f"(select count(*) as n from ({identifiers_sql}) group by {group_by})"
-        ).fetchone()[0])
+        return int(
+            con.execute(
+                f"select coalesce(sum(n * (n - 1) / 2), 0) from "
+                f"(select count(*) as n from ({identifiers_sql}) group by {group_by})"
+            ).fetchone()[0]
+        )
 
     return pairs("person_id"), pairs("customer_id"), pairs("person_id, customer_id")
 
@@ -210,7 +241,8 @@ def test_generic_emails_never_merge(built: Built) -> None:
     first, second = built.generic_order_contacts
     customers = con.execute(
         "select count(distinct customer_id) from intermediate.int_customer_identifiers "
-        "where identifier_type = 'contact_id' and identifier in (?, ?)", [first, second]
+        "where identifier_type = 'contact_id' and identifier in (?, ?)",
+        [first, second],
     ).fetchone()[0]
     assert customers == 2
     leaked = con.execute("""
@@ -237,7 +269,8 @@ def test_every_identifier_resolved_once_and_anonymous_devices_unknown(built: Bui
     """).fetchone()
     known_people = con.execute(
         "select count(distinct person_id) from truth_identifiers "
-        "where identifier_type <> 'anonymous_id'").fetchone()[0]
+        "where identifier_type <> 'anonymous_id'"
+    ).fetchone()[0]
     print(f"identity: {known} known customers for {known_people} known people")
     # A few more customers than people: an address seen only on a ticket is its own profile.
     assert known_people <= known <= 1.05 * known_people
@@ -279,11 +312,13 @@ def test_sessions_match_ground_truth(built: Built) -> None:
 
 def test_session_mart_channels_and_flags(built: Built) -> None:
     con = connect(built.full)
-    channels = dict(con.execute(
-        "select channel, count(*) from marts.fct_sessions group by channel").fetchall())
+    channels = dict(
+        con.execute("select channel, count(*) from marts.fct_sessions group by channel").fetchall()
+    )
     # The demo lands through all six channels; the seed's rules recognise all its traffic.
     assert {"direct", "organic_search", "paid_search", "social", "email", "referral"} <= set(
-        channels)
+        channels
+    )
     assert channels.get("other", 0) == 0
     bad = con.execute("""
         select count(*) from marts.fct_sessions
@@ -298,10 +333,10 @@ def test_session_mart_channels_and_flags(built: Built) -> None:
 
 def test_touchpoints_timeline(built: Built) -> None:
     con = connect(built.full)
-    types = dict(con.execute(
-        "select touch_type, count(*) from marts.fct_touchpoints group by 1").fetchall())
-    assert {"web_session", "email_open", "email_click", "order", "subscription_start"} <= set(
-        types)
+    types = dict(
+        con.execute("select touch_type, count(*) from marts.fct_touchpoints group by 1").fetchall()
+    )
+    assert {"web_session", "email_open", "email_click", "order", "subscription_start"} <= set(types)
     # touch_number is 1..n per customer with no gaps; previous_* agree with the prior row.
     broken = con.execute("""
         select count(*) from (
@@ -342,7 +377,8 @@ def test_incremental_equals_full_refresh(built: Built) -> None:
         for a, b in (("full_build", "incremental_build"), ("incremental_build", "full_build")):
             diff = con.execute(
                 f"select count(*) from (select * from {a}.{table} except all "
-                f"select * from {b}.{table})").fetchone()[0]
+                f"select * from {b}.{table})"
+            ).fetchone()[0]
             assert diff == 0, f"{table}: {diff} rows of {a} missing from {b}"
     rows = con.execute(
         "select count(*) from incremental_build.intermediate.int_web_event_sessions"
@@ -364,13 +400,16 @@ def test_dbt_vars_and_args() -> None:
     assert window == {"partition_start": "2026-01-05", "partition_end": "2026-01-06"}
     assert build_dbt_args(DbtBuildConfig(), {}) == ["build"]
     assert build_dbt_args(DbtBuildConfig(full_refresh=True), window) == [
-        "build", "--full-refresh", "--vars",
+        "build",
+        "--full-refresh",
+        "--vars",
         '{"partition_start": "2026-01-05", "partition_end": "2026-01-06"}',
     ]
 
 
-def test_dagster_materializes_dbt_models(built: Built, tmp_path: Path,
-                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_dagster_materializes_dbt_models(
+    built: Built, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import dagster as dg
 
     from orchestration.resources import WarehouseResource
@@ -395,25 +434,31 @@ def test_dagster_materializes_dbt_models(built: Built, tmp_path: Path,
         **incremental.group_names_by_key,
         **models.group_names_by_key,
     }
-    groups = {group_names[dg.AssetKey(k)] for k in (
-        ["staging", "stg_segment__web_events"], ["intermediate", "int_customer_identifiers"],
-        ["marts", "fct_sessions"])}
+    groups = {
+        group_names[dg.AssetKey(k)]
+        for k in (
+            ["staging", "stg_segment__web_events"],
+            ["intermediate", "int_customer_identifiers"],
+            ["marts", "fct_sessions"],
+        )
+    }
     assert groups == {"staging", "intermediate", "marts"}
 
     warehouse = tmp_path / "warehouse.duckdb"
     shutil.copy(built.full, warehouse)
     monkeypatch.setenv("JOURNEY_WAREHOUSE", str(warehouse))
-    selection = (
-        dg.AssetSelection.assets(dg.AssetKey(["marts", "fct_sessions"])).upstream()
-        - dg.AssetSelection.key_prefixes("raw")
-    )
+    selection = dg.AssetSelection.assets(
+        dg.AssetKey(["marts", "fct_sessions"])
+    ).upstream() - dg.AssetSelection.key_prefixes("raw")
     resources = {
         **transform_definitions().resources,
         "warehouse": WarehouseResource(path=str(warehouse)),
     }
     # One run over the demo's whole partition range, as a backfill would launch it.
     result = dg.materialize(
-        [upstream, incremental, models], selection=selection, resources=resources,
+        [upstream, incremental, models],
+        selection=selection,
+        resources=resources,
         tags={
             "dagster/asset_partition_range_start": str(day(1)),
             "dagster/asset_partition_range_end": str(day(DAYS)),
@@ -426,5 +471,7 @@ def test_dagster_materializes_dbt_models(built: Built, tmp_path: Path,
     assert checks and all(check.passed for check in checks)  # dbt tests ran as asset checks
     con = duckdb.connect(str(warehouse), read_only=True)
     sessions = con.execute("select count(*) from marts.fct_sessions").fetchone()[0]
-    assert sessions == connect(built.full).execute(
-        "select count(*) from marts.fct_sessions").fetchone()[0]
+    assert (
+        sessions
+        == connect(built.full).execute("select count(*) from marts.fct_sessions").fetchone()[0]
+    )
