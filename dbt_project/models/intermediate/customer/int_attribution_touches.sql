@@ -9,7 +9,7 @@ with conversions as (
 ),
 
 touchpoints as (
-    select * from {{ ref('fct_touchpoints') }}
+    select * from {{ ref('int_touchpoints') }}
 ),
 
 in_window as (

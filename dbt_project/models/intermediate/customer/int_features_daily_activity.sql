@@ -4,11 +4,7 @@
 --   * tickets count on their creation day; a bad satisfaction rating counts on the day of
 --     the ticket's latest update (when the rating was known at the latest);
 --   * orders count on the order day, refunded ones included (they were paid then).
-with customers as (
-    select * from {{ ref('int_funnel_known_customers') }}
-),
-
-identifiers as (
+with identifiers as (
     select * from {{ ref('int_customer_identifiers') }}
     where is_known and identifier_type = 'email'
 ),
@@ -18,7 +14,7 @@ web_events as (
 ),
 
 sessions as (
-    select * from {{ ref('fct_sessions') }}
+    select * from {{ ref('int_sessions') }}
 ),
 
 email_events as (
@@ -54,8 +50,8 @@ web_daily as (
             as {{ column }}{% if not loop.last %},{% endif %}
         {% endfor %}
     from web_events
-    inner join customers
-        on customers.customer_id = web_events.customer_id
+    -- customer_id is only set for known people.
+    where web_events.customer_id is not null
     group by 1, 2
 ),
 
@@ -65,8 +61,7 @@ session_daily as (
         cast(sessions.started_at as date) as activity_date,
         count(*) as sessions
     from sessions
-    inner join customers
-        on customers.customer_id = sessions.customer_id
+    where sessions.customer_id is not null
     group by 1, 2
 ),
 

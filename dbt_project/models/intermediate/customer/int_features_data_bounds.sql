@@ -1,10 +1,9 @@
 -- First and latest day with data (UTC). Snapshots start on the first day; a label window
 -- is complete only when it ends on or before the latest day. Subscription dates are left
 -- out: a cancellation can be scheduled for a future period end.
--- Web times come from the sessionized table rather than the staging view: the view
--- re-parses every JSON payload, the table is already built.
+-- stg_segment__web_events is materialized as a table, so reading it directly is cheap.
 with web_events as (
-    select * from {{ ref('int_web_events_sessionized') }}
+    select * from {{ ref('stg_segment__web_events') }}
 ),
 
 email_events as (

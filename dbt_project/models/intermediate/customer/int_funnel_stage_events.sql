@@ -11,7 +11,7 @@ with customers as (
 ),
 
 touchpoints as (
-    select * from {{ ref('fct_touchpoints') }}
+    select * from {{ ref('int_touchpoints') }}
 ),
 
 web_events as (
@@ -68,8 +68,8 @@ rule_matches as (
             and web_events.event_type = 'page'
             and web_events.page_path like {{ dbt.concat(['rules.match_value', "'%'"]) }}
         )
-    inner join customers
-        on customers.customer_id = web_events.customer_id
+    -- customer_id is only set for known people.
+    where web_events.customer_id is not null
     group by web_events.customer_id, rules.stage
 ),
 

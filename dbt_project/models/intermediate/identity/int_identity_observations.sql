@@ -4,6 +4,13 @@ with web_events as (
     select * from {{ ref('stg_segment__web_events') }}
 ),
 
+-- One pass over the web events: each identifier combination with its earliest event.
+web_identities as (
+    select anonymous_id, user_id, identified_email, min(event_at) as first_seen_at
+    from web_events
+    group by anonymous_id, user_id, identified_email
+),
+
 contacts as (
     select * from {{ ref('stg_crm__contact_versions') }}
 ),
@@ -25,11 +32,11 @@ email_events as (
 ),
 
 observed as (
-    select 'anonymous_id' as identifier_type, anonymous_id as identifier, 'segment' as evidence_source, event_at as seen_at from web_events
+    select 'anonymous_id' as identifier_type, anonymous_id as identifier, 'segment' as evidence_source, first_seen_at as seen_at from web_identities
     union all
-    select 'user_id', user_id, 'segment', event_at from web_events
+    select 'user_id', user_id, 'segment', first_seen_at from web_identities
     union all
-    select 'email', identified_email, 'segment', event_at from web_events
+    select 'email', identified_email, 'segment', first_seen_at from web_identities
     union all
     select 'contact_id', contact_id, 'crm', created_at from contacts
     union all

@@ -11,8 +11,7 @@ channel_rules as (
 ordered as (
     select
         events.*,
-        row_number() over (partition by session_id order by event_at, message_id) as position,
-        row_number() over (partition by session_id order by event_at desc, message_id desc) as reverse_position
+        row_number() over (partition by session_id order by event_at, message_id) as position
     from events
 ),
 

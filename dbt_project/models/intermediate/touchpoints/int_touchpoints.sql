@@ -13,25 +13,21 @@ tickets as (
     select * from {{ ref('stg_support__tickets') }}
 ),
 
+-- Orders and subscriptions already resolved to known customers (orders by contact_id, then
+-- email; subscriptions by contact_id). int_funnel_subscriptions holds no subscription without
+-- started_at, so neither of its touches is emitted for one.
 orders as (
-    select * from {{ ref('stg_billing__orders') }}
+    select * from {{ ref('int_funnel_orders') }}
 ),
 
 subscriptions as (
-    select * from {{ ref('stg_billing__subscriptions') }}
-),
-
-identifiers as (
-    select * from {{ ref('int_customer_identifiers') }}
-    where is_known
+    select * from {{ ref('int_funnel_subscriptions') }}
 ),
 
 emails as (
-    select identifier as email, customer_id from identifiers where identifier_type = 'email'
-),
-
-contacts as (
-    select identifier as contact_id, customer_id from identifiers where identifier_type = 'contact_id'
+    select identifier as email, customer_id
+    from {{ ref('int_customer_identifiers') }}
+    where is_known and identifier_type = 'email'
 ),
 
 web_touches as (
@@ -50,7 +46,7 @@ web_touches as (
 
 email_touches as (
     select
-        case when email_events.event_type in ('click', 'clicked') then 'email_click' else 'email_open' end as touch_type,
+        case when email_events.event_type = 'click' then 'email_click' else 'email_open' end as touch_type,
         email_events.event_id as source_id,
         emails.customer_id,
         email_events.occurred_at as touched_at,
@@ -60,7 +56,7 @@ email_touches as (
         cast(null as {{ dbt.type_numeric() }}) as revenue
     from email_events
     inner join emails on emails.email = email_events.email
-    where email_events.event_type in ('open', 'opened', 'click', 'clicked')
+    where email_events.event_type in ('open', 'click')
 ),
 
 ticket_touches as (
@@ -80,46 +76,40 @@ ticket_touches as (
 order_touches as (
     select
         'order' as touch_type,
-        orders.order_id as source_id,
-        coalesce(by_contact.customer_id, by_email.customer_id) as customer_id,
-        orders.ordered_at as touched_at,
+        order_id as source_id,
+        customer_id,
+        ordered_at as touched_at,
         'billing' as channel,
         cast(null as {{ dbt.type_string() }}) as campaign,
-        orders.plan as detail,
-        cast(orders.amount as {{ dbt.type_numeric() }}) as revenue
+        plan as detail,
+        cast(amount as {{ dbt.type_numeric() }}) as revenue
     from orders
-    left join contacts as by_contact on by_contact.contact_id = orders.contact_id
-    left join emails as by_email on by_email.email = orders.email
-    where orders.status = 'paid'
-      and coalesce(by_contact.customer_id, by_email.customer_id) is not null
+    where status = 'paid'
 ),
 
 subscription_touches as (
     select
         'subscription_start' as touch_type,
-        subscriptions.subscription_id as source_id,
-        contacts.customer_id,
-        subscriptions.started_at as touched_at,
+        subscription_id as source_id,
+        customer_id,
+        started_at as touched_at,
         'billing' as channel,
         cast(null as {{ dbt.type_string() }}) as campaign,
-        subscriptions.plan as detail,
+        plan as detail,
         cast(null as {{ dbt.type_numeric() }}) as revenue
     from subscriptions
-    inner join contacts on contacts.contact_id = subscriptions.contact_id
-    where subscriptions.started_at is not null
     union all
     select
         'subscription_cancel',
-        subscriptions.subscription_id,
-        contacts.customer_id,
-        subscriptions.canceled_at,
+        subscription_id,
+        customer_id,
+        canceled_at,
         'billing',
         cast(null as {{ dbt.type_string() }}),
-        coalesce(subscriptions.cancel_reason, subscriptions.plan),
+        coalesce(cancel_reason, plan),
         cast(null as {{ dbt.type_numeric() }})
     from subscriptions
-    inner join contacts on contacts.contact_id = subscriptions.contact_id
-    where subscriptions.canceled_at is not null
+    where canceled_at is not null
 ),
 
 unioned as (

@@ -82,21 +82,4 @@ final as (
     from unpivoted
 )
 
-select
-    attribution_id,
-    conversion_id,
-    customer_id,
-    converted_at,
-    attribution_model,
-    touchpoint_id,
-    touched_at,
-    touch_type,
-    channel,
-    campaign,
-    is_synthetic,
-    touch_position,
-    touches_count,
-    touch_age_days,
-    credit,
-    revenue_credited
-from final
+select * from final

@@ -20,12 +20,12 @@ daily as (
     select * from {{ ref('int_features_daily_activity') }}
 ),
 
-orders as (
-    select * from {{ ref('int_funnel_orders') }}
-),
-
 subscription_versions as (
     select * from {{ ref('int_subscription_versions') }}
+),
+
+subscriptions as (
+    select * from {{ ref('int_funnel_subscriptions') }}
 ),
 
 customer_snapshots as (
@@ -37,29 +37,16 @@ customer_snapshots as (
         -- The acquisition touch is only known once it has happened.
         case when customers.acquisition_at < snapshots.feature_cutoff_at then customers.acquisition_channel end
             as acquisition_channel,
-        customers.first_seen_at
+        customers.first_seen_at,
+        customers.first_purchase_at,
+        -- The first paid order, when it happened before the cutoff: the start of the
+        -- customer's own baseline for "usage now vs usage when they started".
+        case when customers.first_purchase_at < snapshots.feature_cutoff_at
+            then cast(customers.first_purchase_at as date)
+        end as customer_start_date
     from customers
     inner join snapshots
         on customers.first_seen_at < snapshots.feature_cutoff_at
-),
-
-first_purchases as (
-    select customer_id, ordered_at as first_purchase_at
-    from orders
-    where was_paid and paid_order_number = 1
-),
-
--- The first paid order, when it happened before the cutoff: the start of the customer's own
--- baseline for "usage now vs usage when they started".
-customer_starts as (
-    select
-        customer_snapshots.customer_id,
-        customer_snapshots.snapshot_date,
-        cast(first_purchases.first_purchase_at as date) as customer_start_date
-    from customer_snapshots
-    left join first_purchases
-        on first_purchases.customer_id = customer_snapshots.customer_id
-        and first_purchases.first_purchase_at < customer_snapshots.feature_cutoff_at
 ),
 
 {%- set windows = [7, 14, 30, 90] %}
@@ -94,13 +81,13 @@ activity as (
         sum(case when {{ last_14 }} then daily.bad_satisfaction_tickets else 0 end) as bad_satisfaction_tickets_last_14d,
         -- Logins in the customer's first 30 days (as far as seen by D) and in the last 30 days
         -- since becoming a customer: both as a rate per day so that they compare.
-        {%- set first_30 = "daily.activity_date >= customer_starts.customer_start_date and daily.activity_date < "
-            ~ dbt.dateadd('day', 30, 'customer_starts.customer_start_date') %}
-        {%- set recent_30 = "daily.activity_date >= customer_starts.customer_start_date and daily.activity_date > "
+        {%- set first_30 = "daily.activity_date >= customer_snapshots.customer_start_date and daily.activity_date < "
+            ~ dbt.dateadd('day', 30, 'customer_snapshots.customer_start_date') %}
+        {%- set recent_30 = "daily.activity_date >= customer_snapshots.customer_start_date and daily.activity_date > "
             ~ dbt.dateadd('day', -30, 'customer_snapshots.snapshot_date') %}
         sum(case when {{ first_30 }} then daily.logged_in_events else 0 end) as logins_first_30d_as_customer,
         sum(case when {{ recent_30 }} then daily.logged_in_events else 0 end) as logins_last_30d_as_customer,
-        {%- set recent_14 = "daily.activity_date >= customer_starts.customer_start_date and daily.activity_date > "
+        {%- set recent_14 = "daily.activity_date >= customer_snapshots.customer_start_date and daily.activity_date > "
             ~ dbt.dateadd('day', -14, 'customer_snapshots.snapshot_date') %}
         sum(case when {{ recent_14 }} then daily.logged_in_events else 0 end) as logins_last_14d_as_customer,
         {%- for days in windows %}
@@ -130,9 +117,6 @@ activity as (
         {%- if not loop.last %},{% endif %}
         {%- endfor %}
     from customer_snapshots
-    inner join customer_starts
-        on customer_starts.customer_id = customer_snapshots.customer_id
-        and customer_starts.snapshot_date = customer_snapshots.snapshot_date
     inner join daily
         on daily.customer_id = customer_snapshots.customer_id
         and daily.activity_date <= customer_snapshots.snapshot_date
@@ -163,8 +147,7 @@ known_subscriptions as (
 -- What actually happened: the latest export of each subscription (labels only).
 latest_subscriptions as (
     select subscription_id, canceled_at
-    from subscription_versions
-    where is_latest_version
+    from subscriptions
 ),
 
 -- Subscriptions running at the cutoff as known on D: started before the cutoff and not
@@ -229,14 +212,14 @@ joined as (
             as days_since_first_seen,
         {{ dbt.datediff('activity.last_active_date', 'customer_snapshots.snapshot_date', 'day') }} as recency_days,
         activity.*,
-        customer_starts.customer_start_date,
+        customer_snapshots.customer_start_date,
         case
-            when first_purchases.first_purchase_at < customer_snapshots.feature_cutoff_at
-                then {{ dbt.datediff('first_purchases.first_purchase_at', 'customer_snapshots.snapshot_date', 'day') }}
+            when customer_snapshots.first_purchase_at < customer_snapshots.feature_cutoff_at
+                then {{ dbt.datediff('customer_snapshots.first_purchase_at', 'customer_snapshots.snapshot_date', 'day') }}
         end as tenure_days,
-        coalesce(first_purchases.first_purchase_at < customer_snapshots.feature_cutoff_at, false)
+        coalesce(customer_snapshots.first_purchase_at < customer_snapshots.feature_cutoff_at, false)
             as has_purchased_at_snapshot,
-        first_purchases.first_purchase_at,
+        customer_snapshots.first_purchase_at,
         subscription_state.customer_id is not null as is_customer_at_snapshot,
         latest_plan.plan,
         coalesce(subscription_state.mrr, 0) as mrr,
@@ -251,11 +234,6 @@ joined as (
     left join activity
         on activity.activity_customer_id = customer_snapshots.customer_id
         and activity.activity_snapshot_date = customer_snapshots.snapshot_date
-    left join first_purchases
-        on first_purchases.customer_id = customer_snapshots.customer_id
-    left join customer_starts
-        on customer_starts.customer_id = customer_snapshots.customer_id
-        and customer_starts.snapshot_date = customer_snapshots.snapshot_date
     left join subscription_state
         on subscription_state.customer_id = customer_snapshots.customer_id
         and subscription_state.snapshot_date = customer_snapshots.snapshot_date
