@@ -47,9 +47,7 @@ def _run_job(
     for event in result.all_events:
         if event.event_type_value == "ASSET_MATERIALIZATION":
             materialization = event.event_specific_data.materialization
-            rows = materialization.metadata.get(
-                "dagster/row_count"
-            ) or materialization.metadata.get("rows_loaded")
+            rows = materialization.metadata.get("dagster/row_count")
             total = totals.setdefault(materialization.asset_key.to_user_string(), [0, None, ""])
             total[0] += 1 if materialization.partition else 0
             if rows is not None and "row_count_scope" in materialization.metadata:

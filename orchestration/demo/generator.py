@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from orchestration.demo.simulation import Context, PersonSim
-from orchestration.demo.sink import SOURCE_EXT, ChunkSink, DayFiles, DirtyKnobs
+from orchestration.demo.sink import ChunkSink, DayFiles, DirtyKnobs
 
 CHUNK_SIZE = 1000  # people per chunk: bounds memory; changing it reorders rows within files
 ANONYMOUS_PER_KNOWN = 3
@@ -148,4 +148,4 @@ def _append_truth(folder: Path, sink: ChunkSink, counts: dict[str, int]) -> None
         counts[name] += len(rows)
 
 
-__all__ = ["GenerationSummary", "SOURCE_EXT", "generate"]
+__all__ = ["GenerationSummary", "generate"]

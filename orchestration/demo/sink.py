@@ -15,8 +15,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 from orchestration.demo.catalog import CORRUPTIBLE, CSV_HEADERS
-
-SOURCE_EXT: dict[str, str] = {"web_events": "jsonl", **{s: "csv" for s in CSV_HEADERS}}
+from orchestration.settings import SOURCES
 
 _TZ_CACHE: dict[int, timezone] = {}
 
@@ -142,15 +141,15 @@ class DayFiles:
     def __init__(self, out_dir: Path, days: list[str]) -> None:
         self.out_dir = out_dir
         self.days = days
-        self.rows_written: dict[str, int] = {s: 0 for s in SOURCE_EXT}
+        self.rows_written: dict[str, int] = {s: 0 for s in SOURCES}
 
     def path(self, source: str, day: int) -> Path:
-        return self.out_dir / source / f"{self.days[day]}.{SOURCE_EXT[source]}"
+        return self.out_dir / source / f"{self.days[day]}.{SOURCES[source]}"
 
     def reset(self) -> int:
         """Delete every old file of our sources, then write headers (or empty files)."""
         count = 0
-        for source in SOURCE_EXT:
+        for source in SOURCES:
             folder = self.out_dir / source
             folder.mkdir(parents=True, exist_ok=True)
             for old in folder.iterdir():

@@ -63,10 +63,6 @@ class LoadResult:
     warnings: list[str] = field(default_factory=list)
     preview: list[dict[str, Any]] = field(default_factory=list)
 
-    @property
-    def reconciles(self) -> bool:
-        return self.lines_read == self.rows_loaded + self.rows_rejected
-
 
 @dataclass
 class CsvRecords:

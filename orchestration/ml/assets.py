@@ -1,6 +1,5 @@
 """Thin Dagster assets around the `ml` library: train + register, then score daily."""
 
-import base64
 import os
 import tempfile
 import time
@@ -12,7 +11,6 @@ from typing import Any
 import dagster as dg
 import pandas as pd
 
-from ml import score_frame
 from ml.actions import next_best_actions
 from orchestration.ingest.assets import daily_partitions
 from orchestration.ml.resources import MlflowResource
@@ -26,6 +24,7 @@ from orchestration.ml.specs import (
     ModelSpec,
 )
 from orchestration.resources import WAREHOUSE_POOL, WarehouseResource
+from orchestration.transform.metadata import png_markdown
 
 ML_GROUP = "ml"
 SCORES_GROUP = "scores"
@@ -62,10 +61,6 @@ create table if not exists {SCORES_TABLE} (
 """
 
 
-def _png_markdown(title: str, png: bytes) -> str:
-    return f"**{title}**\n\n![{title}](data:image/png;base64,{base64.b64encode(png).decode()})"
-
-
 def _plot_metadata(run_id: str, plot_paths: dict[str, str], tracking_uri: str) -> dict:
     """ROC and calibration plots of the run, embedded so the asset page shows them."""
     import mlflow
@@ -79,11 +74,8 @@ def _plot_metadata(run_id: str, plot_paths: dict[str, str], tracking_uri: str) -
             local = mlflow.artifacts.download_artifacts(
                 run_id=run_id, artifact_path=artifact, dst_path=tmp, tracking_uri=tracking_uri
             )
-            metadata[f"{name}_plot"] = dg.MetadataValue.md(
-                _png_markdown(
-                    name.upper() if name == "roc" else name.title(), Path(local).read_bytes()
-                )
-            )
+            title = name.upper() if name == "roc" else name.title()
+            metadata[f"{name}_plot"] = png_markdown(title, Path(local).read_bytes())
     return metadata
 
 
@@ -248,6 +240,8 @@ def load_champions(tracking_uri: str) -> dict[str, Champion]:
 
 
 def _score_population(con, champion: Champion, snapshot: date) -> pd.DataFrame:
+    from ml import score_frame  # scikit-learn: loaded by runs, not by the code location
+
     spec = champion.spec
     frame = read_features(con, f"{TIME_COLUMN} = ? and ({spec.population})", [snapshot])
     scored = score_frame(champion.pipeline, frame, id_columns=ID_COLUMNS, thresholds=spec.bands)
@@ -260,8 +254,15 @@ def _score_population(con, champion: Champion, snapshot: date) -> pd.DataFrame:
     return scored[["customer_id", "probability", "risk_band", "top_reasons", "plan"]]
 
 
-def score_snapshot(con, score_day: date, champions: dict[str, Champion]) -> pd.DataFrame:
-    """One row per eligible customer: paying customers get a churn score, leads a propensity."""
+def read_consent(con) -> pd.DataFrame:
+    return con.execute("select customer_id, marketing_consent from marts.dim_customers").df()
+
+
+def score_snapshot(
+    con, score_day: date, champions: dict[str, Champion], consent: pd.DataFrame
+) -> pd.DataFrame:
+    """One row per eligible customer: paying customers get a churn score, leads a propensity.
+    `consent` is `read_consent(con)`, read once per run (dim_customers is not per day)."""
     (snapshot,) = con.execute(
         f"select max({TIME_COLUMN}) from {FEATURES_TABLE} where {TIME_COLUMN} <= ?", [score_day]
     ).fetchone()
@@ -280,7 +281,6 @@ def score_snapshot(con, score_day: date, champions: dict[str, Champion]) -> pd.D
         .assign(propensity_model_version=lead_model.version)
     )
     scores = pd.concat([churn, leads], ignore_index=True)
-    consent = con.execute("select customer_id, marketing_consent from marts.dim_customers").df()
     scores = scores.merge(consent, on="customer_id", how="left", validate="many_to_one")
     scores["next_best_action"] = next_best_actions(scores)
     scores["score_date"] = score_day
@@ -354,9 +354,10 @@ def customer_scores(
     started = time.perf_counter()
     # A single-run backfill hands this asset many days; each day is replaced on its own.
     with warehouse.connect() as con:
+        consent = read_consent(con)
         for partition_key in context.partition_keys:
             score_day = date.fromisoformat(partition_key)
-            scores = score_snapshot(con, score_day, champions)
+            scores = score_snapshot(con, score_day, champions, consent)
             write_scores(con, scores, score_day)
             snapshot = scores["feature_snapshot_date"].iloc[0]
             (eligible,) = con.execute(eligible_sql, [snapshot]).fetchone()

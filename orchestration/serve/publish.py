@@ -15,6 +15,8 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration.ingest.contract import quote_ident
+
 DEFAULT_SCHEMAS: tuple[str, ...] = ("marts",)
 
 
@@ -23,10 +25,6 @@ class PublishResult:
     serving_path: Path
     row_counts: dict[str, int]
     bytes_written: int
-
-
-def _quote(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
 
 
 def publish_serving_copy(
@@ -55,10 +53,10 @@ def publish_serving_copy(
                 [warehouse, list(schemas)],
             ).fetchall()
             for schema in schemas:
-                con.execute(f"create schema if not exists serving.{_quote(schema)}")
+                con.execute(f"create schema if not exists serving.{quote_ident(schema)}")
             for schema, table in relations:
-                target = f"serving.{_quote(schema)}.{_quote(table)}"
-                source = f"{_quote(warehouse)}.{_quote(schema)}.{_quote(table)}"
+                target = f"serving.{quote_ident(schema)}.{quote_ident(table)}"
+                source = f"{quote_ident(warehouse)}.{quote_ident(schema)}.{quote_ident(table)}"
                 con.execute(f"create table {target} as select * from {source}")
                 (count,) = con.execute(f"select count(*) from {target}").fetchone()
                 row_counts[f"{schema}.{table}"] = int(count)

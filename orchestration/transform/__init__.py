@@ -15,5 +15,5 @@ __all__ = [
     "transform_definitions",
 ]
 
-# The name orchestration/definitions.py looks for in every domain package.
+# The name orchestration/definitions.py calls in every domain package.
 build_defs = transform_definitions

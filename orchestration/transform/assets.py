@@ -101,7 +101,7 @@ def _build_dbt_assets(
         # Held until dbt exits so row counts and charts can be read from the finished tables
         # (DuckDB admits no reader while the dbt process writes); dbt's own log still streams.
         events = list(dbt.cli(args, context=context).stream())
-        yield from enrich_outputs(events, model_relations(), warehouse_path)
+        yield from enrich_outputs(events, model_relations(), warehouse)
 
     return _dbt_models
 

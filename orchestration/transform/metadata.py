@@ -13,6 +13,8 @@ from collections.abc import Mapping
 import dagster as dg
 import duckdb
 
+from orchestration.resources import WarehouseResource
+
 FUNNEL_STAGES = ("awareness", "consideration", "evaluation", "purchase", "retention")
 FUNNEL_KEY = dg.AssetKey(["marts", "agg_funnel_daily"])
 ATTRIBUTION_KEY = dg.AssetKey(["marts", "agg_channel_attribution"])
@@ -85,13 +87,15 @@ CHARTS = {FUNNEL_KEY: funnel_chart, ATTRIBUTION_KEY: attribution_chart}
 CHART_NAMES = {FUNNEL_KEY: "funnel_chart", ATTRIBUTION_KEY: "attribution_by_channel_chart"}
 
 
-def enrich_outputs(events: list, relations: Mapping[str, str], warehouse_path: str) -> list:
+def enrich_outputs(
+    events: list, relations: Mapping[str, str], warehouse: WarehouseResource
+) -> list:
     """Add `dagster/row_count` (and charts where defined) to the dbt outputs of this run."""
     outputs = [e for e in events if isinstance(e, dg.Output) and e.output_name in relations]
     if not outputs:
         return events
     extra: dict[str, dict] = {}
-    with duckdb.connect(warehouse_path, read_only=True) as con:
+    with warehouse.connect(read_only=True) as con:
         for output in outputs:
             relation = relations[output.output_name]
             try:

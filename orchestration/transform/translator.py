@@ -9,6 +9,8 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings
 
+from orchestration.ingest.assets import raw_asset_key
+
 # Model folders (models/<layer>/...) become asset groups.
 LAYERS = ("staging", "intermediate", "marts")
 # Marts are refreshed daily: warn when a refresh is missed, fail after two.
@@ -27,7 +29,7 @@ class JourneyDbtTranslator(DagsterDbtTranslator):
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
         if dbt_resource_props["resource_type"] == "source":
             # e.g. source segment.web_events -> the ingestion asset raw/web_events.
-            return dg.AssetKey(["raw", dbt_resource_props["identifier"]])
+            return raw_asset_key(dbt_resource_props["identifier"])
         return super().get_asset_key(dbt_resource_props)
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
