@@ -22,7 +22,8 @@ import pandas as pd
 from sklearn.metrics import roc_auc_score
 
 from ml import train_classifier
-from orchestration.ml.specs import FEATURES_TABLE, ID_COLUMNS, MODEL_SPECS, TIME_COLUMN
+from orchestration.ml.assets import read_training_frame
+from orchestration.ml.specs import ID_COLUMNS, MODEL_SPECS, TIME_COLUMN
 from orchestration.settings import get_settings
 
 TRUE_PROBABILITY = {"churn": "p_churn_30d", "purchase_propensity": "p_purchase_14d"}
@@ -85,9 +86,7 @@ def main() -> None:
         f"{'model AUC':>11}{'ceiling':>9}{'gap':>8}{'± sd':>7}"
     )
     for spec in MODEL_SPECS:
-        frame = con.execute(
-            f"select * from {FEATURES_TABLE} where ({spec.population}) and {spec.label} is not null"
-        ).df()
+        frame, _ = read_training_frame(con, spec)
         started = time.perf_counter()
         result = train_classifier(
             frame,

@@ -111,22 +111,3 @@ def next_best_actions(frame: pd.DataFrame) -> pd.Series:
         index=frame.index,
         dtype=object,
     )
-
-
-def rules_markdown(rules: tuple[ActionRule, ...] = ACTION_RULES) -> str:
-    """The rule table as markdown, for docs and asset metadata."""
-
-    def show(values: frozenset[str] | None) -> str:
-        return "any" if values is None else ", ".join(sorted(values))
-
-    lines = [
-        "| # | churn band | propensity band | plan | consent | action | why |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    for number, rule in enumerate(rules, start=1):
-        consent = {None: "any", True: "yes", False: "no"}[rule.needs_consent]
-        lines.append(
-            f"| {number} | {show(rule.churn_bands)} | {show(rule.propensity_bands)} | "
-            f"{show(rule.plans)} | {consent} | `{rule.action}` | {rule.why} |"
-        )
-    return "\n".join(lines)

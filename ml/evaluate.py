@@ -11,15 +11,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import matplotlib
-
-matplotlib.use("Agg")  # files only: no display on servers or in CI
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from sklearn.inspection import permutation_importance  # noqa: E402
-from sklearn.metrics import (  # noqa: E402
+import numpy as np
+import pandas as pd
+from sklearn.metrics import (
     average_precision_score,
     brier_score_loss,
     log_loss,
@@ -124,18 +118,29 @@ def cumulative_gains(y_true: Sequence[Any], y_score: Sequence[Any]) -> pd.DataFr
     return pd.DataFrame({"share_contacted": contacted, "share_of_positives": captured})
 
 
+def _pyplot() -> Any:
+    """matplotlib's pyplot, imported when a plot is drawn: importing `ml` (as scoring and the
+    Dagster code location do) does not pay for the plotting stack."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only: no display on servers or in CI
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
 def _save(fig: Any, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
-    plt.close(fig)
+    _pyplot().close(fig)
     return path
 
 
 def plot_roc(y_true: Sequence[Any], y_score: Sequence[Any], path: Path) -> Path:
     fpr, tpr, _ = roc_curve(y_true, y_score)
     auc = roc_auc_score(y_true, y_score)
-    fig, ax = plt.subplots(figsize=(5, 5))
+    fig, ax = _pyplot().subplots(figsize=(5, 5))
     ax.plot(fpr, tpr, label=f"model (AUC {auc:.3f})")
     ax.plot([0, 1], [0, 1], linestyle="--", color="grey", label="random")
     ax.set(xlabel="false positive rate", ylabel="true positive rate", title="ROC curve")
@@ -147,7 +152,7 @@ def plot_precision_recall(y_true: Sequence[Any], y_score: Sequence[Any], path: P
     precision, recall, _ = precision_recall_curve(y_true, y_score)
     ap = average_precision_score(y_true, y_score)
     prevalence = float(np.mean(y_true))
-    fig, ax = plt.subplots(figsize=(5, 5))
+    fig, ax = _pyplot().subplots(figsize=(5, 5))
     ax.step(recall, precision, where="post", label=f"model (AP {ap:.3f})")
     ax.axhline(prevalence, linestyle="--", color="grey", label=f"prevalence {prevalence:.3f}")
     ax.set(xlabel="recall", ylabel="precision", title="Precision-recall curve", ylim=(0, 1.02))
@@ -157,7 +162,7 @@ def plot_precision_recall(y_true: Sequence[Any], y_score: Sequence[Any], path: P
 
 def plot_calibration(y_true: Sequence[Any], y_score: Sequence[Any], path: Path) -> Path:
     table = calibration_table(y_true, y_score)
-    fig, ax = plt.subplots(figsize=(5, 5))
+    fig, ax = _pyplot().subplots(figsize=(5, 5))
     ax.plot([0, 1], [0, 1], linestyle="--", color="grey", label="perfectly calibrated")
     ax.plot(table["mean_predicted"], table["observed_rate"], marker="o", label="model")
     ax.set(
@@ -173,7 +178,7 @@ def plot_calibration(y_true: Sequence[Any], y_score: Sequence[Any], path: Path) 
 
 def plot_cumulative_gains(y_true: Sequence[Any], y_score: Sequence[Any], path: Path) -> Path:
     gains = cumulative_gains(y_true, y_score)
-    fig, ax = plt.subplots(figsize=(5, 5))
+    fig, ax = _pyplot().subplots(figsize=(5, 5))
     ax.plot(gains["share_contacted"], gains["share_of_positives"], label="model")
     ax.plot([0, 1], [0, 1], linestyle="--", color="grey", label="random")
     ax.set(
@@ -196,8 +201,13 @@ def permutation_importances(
     random_state: int = 0,
 ) -> pd.DataFrame:
     """Drop in validation ROC AUC when each original input column is shuffled."""
+    from sklearn.inspection import permutation_importance
+
     sample = frame.sample(n=min(max_rows, len(frame)), random_state=random_state)
-    features = sample.drop(columns=[label])
+    # Only the model's inputs: shuffling ids, times or other labels costs predictions and
+    # cannot move the score (each column gets the same seed, so the result is unchanged).
+    wanted = set(columns)
+    features = sample[[c for c in sample.columns if c in wanted]]
     outcome = permutation_importance(
         pipeline,
         features,
@@ -214,13 +224,12 @@ def permutation_importances(
             "importance_std": outcome.importances_std,
         }
     )
-    table = table[table["feature"].isin(columns)]
     return table.sort_values("importance_mean", ascending=False, ignore_index=True)
 
 
 def plot_permutation_importance(importances: pd.DataFrame, path: Path, top: int = 20) -> Path:
     shown = importances.head(top).iloc[::-1]
-    fig, ax = plt.subplots(figsize=(6, max(3, 0.3 * len(shown) + 1)))
+    fig, ax = _pyplot().subplots(figsize=(6, max(3, 0.3 * len(shown) + 1)))
     ax.barh(shown["feature"], shown["importance_mean"], xerr=shown["importance_std"])
     ax.set(xlabel="drop in ROC AUC when shuffled", title="Permutation importance (validation)")
     return _save(fig, path)

@@ -9,7 +9,6 @@ per feature over all rows keeps 50k rows × 60 features in seconds.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -19,35 +18,12 @@ from sklearn.ensemble import VotingClassifier
 from sklearn.pipeline import Pipeline
 
 from ml._threads import single_native_thread
+from ml.bands import RiskBands
 from ml.features import FeatureColumns, infer_feature_columns, reference_values, to_number
 
 N_REASONS = 3
 # Contributions smaller than this are noise, not a reason worth showing a person.
 MIN_CONTRIBUTION = 0.005
-
-
-@dataclass(frozen=True)
-class RiskBands:
-    """Probability thresholds: high ≥ `high`, medium ≥ `medium`, otherwise low.
-
-    Defaults suit churn (act on anyone at ≥ 50%, watch ≥ 20%); pass other values per model,
-    e.g. RiskBands(high=0.3, medium=0.1) for a rarer purchase event.
-    """
-
-    high: float = 0.5
-    medium: float = 0.2
-
-    def __post_init__(self) -> None:
-        if not 0.0 <= self.medium < self.high <= 1.0:
-            raise ValueError(
-                f"risk bands need 0 <= medium < high <= 1, got medium={self.medium}, "
-                f"high={self.high}"
-            )
-
-    def band(self, probability: np.ndarray) -> np.ndarray:
-        return np.select(
-            [probability >= self.high, probability >= self.medium], ["high", "medium"], "low"
-        ).astype(object)
 
 
 def _column_transformer(pipeline: Any) -> ColumnTransformer | None:

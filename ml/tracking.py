@@ -29,7 +29,6 @@ from mlflow.models import infer_signature
 from sklearn.metrics import roc_auc_score
 
 from ml.evaluate import write_evaluation_plots
-from ml.features import binary_label
 from ml.promotion import DEFAULT_FLOOR, DEFAULT_TOLERANCE, PromotionDecision, decide_promotion
 from ml.train import TrainingResult, train_classifier
 
@@ -294,7 +293,7 @@ def train_and_register(
     )
     valid_rows = frame.loc[result.validation_index]
     valid_features = valid_rows.drop(columns=[label])
-    valid_truth = binary_label(valid_rows[label]).astype(int)
+    valid_truth = result.validation["y_true"]
     comparison = _evaluate_champion(
         tracking_uri,
         model_name,

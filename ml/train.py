@@ -440,7 +440,6 @@ def tune_params(
 # --- the trainer -----------------------------------------------------------------------------
 
 
-@single_native_thread
 def _flat_params(params: dict[str, Any], prefix: str = "model_") -> dict[str, Any]:
     """Tuned parameters as flat MLflow params (a blend nests one dict per member)."""
     flat: dict[str, Any] = {}
@@ -452,6 +451,7 @@ def _flat_params(params: dict[str, Any], prefix: str = "model_") -> dict[str, An
     return flat
 
 
+@single_native_thread
 def train_classifier(
     frame: pd.DataFrame,
     label: str,
@@ -556,6 +556,10 @@ def train_classifier(
 
     if best == BLEND:
         validation_pipeline = blend  # already calibrated and fitted on the training part
+    elif BLEND in compared:
+        # The blend holds this very pipeline (same family, calibration and parameters),
+        # fitted on the same rows.
+        validation_pipeline = blend.named_steps["model"].named_estimators_[best]
     else:
         validation_pipeline = build_pipeline(
             best, columns, calibration=method, random_state=random_state, params=tuned.get(best)
