@@ -22,6 +22,8 @@ SOURCES: dict[str, str] = {
     "orders": "csv",
     "subscriptions": "csv",
     "privacy_requests": "csv",
+    # Snowplow `atomic.events` exports (tab-separated, header row); the demo does not write it.
+    "snowplow_events": "tsv",
 }
 
 

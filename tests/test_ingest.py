@@ -14,7 +14,7 @@ import pytest
 
 from orchestration.ingest import assets as ingest_assets
 from orchestration.ingest.assets import build_ingestion_asset, raw_asset_key
-from orchestration.ingest.contract import SOURCE_COLUMNS, ensure_raw_tables
+from orchestration.ingest.contract import SOURCE_COLUMNS, ensure_raw_tables, required_columns
 from orchestration.ingest.loaders import (
     LoadError,
     count_data_lines,
@@ -236,7 +236,7 @@ def test_two_errors_on_one_line_make_one_rejected_row(warehouse_con, landing_dir
 def test_multiline_values_and_blank_lines_keep_physical_line_numbers(
     warehouse_con, landing_dir, write_landing
 ):
-    header = ",".join(SOURCE_COLUMNS["support_tickets"])
+    header = ",".join(required_columns("support_tickets"))
     ticket = "t{n},a@x.com,2026-01-05T10:00:00Z,2026-01-05T11:00:00Z,,email,high,open,,Help,{d}"
     content = "\n".join(
         [

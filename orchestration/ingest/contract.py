@@ -1,11 +1,20 @@
 """The ingestion contract of docs/raw_tables.md as data: column types of every raw table.
 
 Kept in one place so that the loaders, the table DDL and the tests agree on it.
+
+- `SOURCE_COLUMNS`: every column of `raw.<source>` (before the metadata columns). Raw tables
+  always have all of them.
+- `OPTIONAL_COLUMNS`: columns a file's header may leave out; they are then NULL. Every other
+  column is required: a header without it fails the file.
+- `READ_TYPES`: how a column is parsed when it differs from how it is stored (Snowplow
+  timestamps carry no offset: read as TIMESTAMP, stored as the UTC instant).
+- `ROW_RULES`: checks beyond the types; a row that breaks one is rejected with its field.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 import duckdb
 
@@ -49,6 +58,8 @@ SOURCE_COLUMNS: dict[str, dict[str, str]] = {
         "satisfaction": "VARCHAR",
         "subject": "VARCHAR",
         "description": "VARCHAR",
+        "user_id": "VARCHAR",
+        "anonymous_id": "VARCHAR",
     },
     "orders": {
         "order_id": "VARCHAR",
@@ -60,6 +71,8 @@ SOURCE_COLUMNS: dict[str, dict[str, str]] = {
         "currency": "VARCHAR",
         "plan": "VARCHAR",
         "order_type": "VARCHAR",
+        "user_id": "VARCHAR",
+        "anonymous_id": "VARCHAR",
     },
     "subscriptions": {
         "subscription_id": "VARCHAR",
@@ -70,6 +83,8 @@ SOURCE_COLUMNS: dict[str, dict[str, str]] = {
         "canceled_at": TS,
         "cancel_reason": "VARCHAR",
         "status": "VARCHAR",
+        "user_id": "VARCHAR",
+        "anonymous_id": "VARCHAR",
     },
     "privacy_requests": {
         "request_id": "VARCHAR",
@@ -86,7 +101,86 @@ SOURCE_COLUMNS: dict[str, dict[str, str]] = {
         "event_timestamp": TS,
         "payload": "JSON",
     },
+    # Snowplow atomic.events, the columns this warehouse uses (the export has ~130).
+    "snowplow_events": {
+        "event_id": "VARCHAR",
+        "event": "VARCHAR",
+        "collector_tstamp": TS,
+        "domain_userid": "VARCHAR",
+        "app_id": "VARCHAR",
+        "platform": "VARCHAR",
+        "event_name": "VARCHAR",
+        "derived_tstamp": TS,
+        "dvce_created_tstamp": TS,
+        "domain_sessionid": "VARCHAR",
+        "domain_sessionidx": "BIGINT",
+        "network_userid": "VARCHAR",
+        "user_id": "VARCHAR",
+        "page_url": "VARCHAR",
+        "page_urlpath": "VARCHAR",
+        "page_title": "VARCHAR",
+        "page_referrer": "VARCHAR",
+        "refr_urlhost": "VARCHAR",
+        "refr_medium": "VARCHAR",
+        "refr_source": "VARCHAR",
+        "mkt_medium": "VARCHAR",
+        "mkt_source": "VARCHAR",
+        "mkt_campaign": "VARCHAR",
+        "mkt_term": "VARCHAR",
+        "mkt_content": "VARCHAR",
+        "se_category": "VARCHAR",
+        "se_action": "VARCHAR",
+        "se_label": "VARCHAR",
+        "tr_orderid": "VARCHAR",
+        "tr_total": MONEY,
+        "useragent": "VARCHAR",
+        "geo_country": "VARCHAR",
+    },
 }
+
+# Columns a header may omit (NULL then). Linking keys on the commerce sources let a web
+# checkout be joined to its sessions when the export carries them.
+_LINK_IDS = frozenset({"user_id", "anonymous_id"})
+_SNOWPLOW_REQUIRED = frozenset({"event_id", "event", "collector_tstamp", "domain_userid"})
+OPTIONAL_COLUMNS: dict[str, frozenset[str]] = {
+    "orders": _LINK_IDS,
+    "subscriptions": _LINK_IDS,
+    "support_tickets": _LINK_IDS,
+    "snowplow_events": frozenset(SOURCE_COLUMNS["snowplow_events"]) - _SNOWPLOW_REQUIRED,
+}
+
+# Snowplow writes UTC timestamps without an offset (`2026-01-05 10:15:00.123`).
+READ_TYPES: dict[str, dict[str, str]] = {
+    "snowplow_events": {
+        name: "TIMESTAMP"
+        for name, type_ in SOURCE_COLUMNS["snowplow_events"].items()
+        if type_ == TS
+    },
+}
+
+
+@dataclass(frozen=True)
+class RowRule:
+    """A row is rejected when `violated` (SQL over the typed columns) is true."""
+
+    field: str
+    violated: str
+    reason: str
+
+
+ROW_RULES: dict[str, tuple[RowRule, ...]] = {
+    "snowplow_events": (
+        RowRule("event_id", "event_id is null", "missing event_id"),
+        RowRule(
+            "domain_userid, user_id",
+            "domain_userid is null and user_id is null",
+            "neither domain_userid nor user_id",
+        ),
+    ),
+}
+
+# Delimiter of each delimited-text format (everything but JSON lines).
+DELIMITERS: dict[str, str] = {"csv": ",", "tsv": "\t"}
 
 METADATA_COLUMNS: dict[str, str] = {
     "_partition_date": "DATE",
@@ -126,6 +220,12 @@ def file_extension(source: str) -> str:
     return SOURCES[source]
 
 
+def required_columns(source: str) -> list[str]:
+    """Columns every file of the source must have in its header, in contract order."""
+    optional = OPTIONAL_COLUMNS.get(source, frozenset())
+    return [c for c in SOURCE_COLUMNS[source] if c not in optional]
+
+
 def _ddl(table: str, columns: dict[str, str]) -> str:
     body = ", ".join(f"{quote_ident(name)} {type_}" for name, type_ in columns.items())
     return f"create table if not exists {table} ({body})"
@@ -139,5 +239,19 @@ def ensure_raw_tables(con: duckdb.DuckDBPyConnection, sources: Iterable[str] = S
     """
     con.execute(f"create schema if not exists {RAW_SCHEMA}")
     for source in sources:
-        con.execute(_ddl(raw_table(source), {**SOURCE_COLUMNS[source], **METADATA_COLUMNS}))
+        columns = {**SOURCE_COLUMNS[source], **METADATA_COLUMNS}
+        con.execute(_ddl(raw_table(source), columns))
+        # Columns added to the contract later (optional ones) reach existing warehouses too.
+        existing = {
+            row[0]
+            for row in con.execute(
+                "select column_name from duckdb_columns() where schema_name = ? and table_name = ?",
+                [RAW_SCHEMA, source],
+            ).fetchall()
+        }
+        for name, type_ in columns.items():
+            if name not in existing:
+                con.execute(
+                    f"alter table {raw_table(source)} add column {quote_ident(name)} {type_}"
+                )
         con.execute(_ddl(rejected_table(source), REJECTED_COLUMNS))

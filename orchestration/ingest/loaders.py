@@ -37,6 +37,7 @@ from orchestration.ingest.contract import (
     quote_ident,
     raw_table,
     rejected_table,
+    required_columns,
 )
 
 BOM = b"\xef\xbb\xbf"
@@ -195,7 +196,7 @@ def load_file(
         _replace_partition(con, source, partition_date, result.source_file, None)
         return result
 
-    stage = _stage_csv if file_extension(source) == "csv" else _stage_jsonl
+    stage = _stage_jsonl if file_extension(source) == "jsonl" else _stage_csv
     with _temp_names(con) as names:
         staged = stage(con, source, path, data, result.source_file, names)
         con.register(names["reject_rows"], staged.rejects)
@@ -273,7 +274,7 @@ def _stage_csv(
     records = scan_csv_records(data)
     header = _read_header(data, records, source_file)
     expected = SOURCE_COLUMNS[source]
-    missing = [c for c in expected if c not in header]
+    missing = [c for c in required_columns(source) if c not in header]
     if missing:
         raise LoadError(
             f"{source_file}: line 1: missing required column(s) {', '.join(missing)} "
@@ -289,7 +290,10 @@ def _stage_csv(
         )
     # Unknown columns are still declared (as text) so every record has the width of the header.
     column_types = {name: expected.get(name, "VARCHAR") for name in header}
-    select_list = ", ".join(quote_ident(c) for c in expected)
+    select_list = ", ".join(
+        quote_ident(c) if c in header else f"null::{t} as {quote_ident(c)}"
+        for c, t in expected.items()
+    )
     try:
         con.execute(
             f"""
