@@ -602,14 +602,14 @@ def test_materialize_two_partitions_in_one_run(journey_env, write_landing):
 
 def test_failing_reconcile_check_fails_the_run(journey_env, write_landing, monkeypatch):
     write_landing("orders", DAY, orders_csv(order("1"), order("2")))
-    real_load_file = ingest_assets.load_file
+    real_load_partitions = ingest_assets.load_partitions
 
-    def lossy_load_file(con, source, path, day, root):
-        result = real_load_file(con, source, path, day, root)
+    def lossy_load_partitions(con, source, days, root, **kwargs):
+        result = real_load_partitions(con, source, days, root, **kwargs)
         con.execute("delete from raw.orders where order_id = '2'")  # a row lost on the way
         return result
 
-    monkeypatch.setattr(ingest_assets, "load_file", lossy_load_file)
+    monkeypatch.setattr(ingest_assets, "load_partitions", lossy_load_partitions)
 
     result = dg.materialize(
         [build_ingestion_asset("orders")],

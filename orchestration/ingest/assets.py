@@ -1,8 +1,9 @@
 """One daily-partitioned asset per source: the landing file of a day → `raw.<source>`.
 
-Assets are thin: they loop over the run's partitions, call `loaders.load_file` and attach
-metadata. A backfill of many days is one run (single-run backfill policy) that loads each
-day in its own transaction, so a failure on day N keeps days before N loaded.
+Assets are thin: they call `loaders.load_partitions` once for the run's whole range (a few
+set-based DuckDB statements and one transaction, docs/ingestion.md) and attach metadata. A
+backfill of many days is one run (single-run backfill policy); if a file cannot be read the
+run fails naming it and no day of the range changes.
 """
 
 # No `from __future__ import annotations`: Dagster reads the parameter annotations at runtime.
@@ -15,16 +16,18 @@ import dagster as dg
 
 from orchestration.ingest.loaders import (
     LoadResult,
+    RangeLoad,
     Reconciliation,
-    landing_path,
-    load_file,
-    reconcile_partition,
+    load_partitions,
+    reconcile_partitions,
 )
 from orchestration.resources import WAREHOUSE_POOL, LandingResource, WarehouseResource
 from orchestration.settings import SOURCES, get_settings
 
 INGESTION_GROUP = "ingestion"
 PREVIEW_CELL_CHARS = 60
+# Warnings logged per run; the rest are counted (a sparse source warns once per empty day).
+MAX_LOGGED_WARNINGS = 20
 
 
 @functools.cache
@@ -69,6 +72,7 @@ def preview_markdown(rows: Sequence[dict[str, Any]]) -> str:
 
 
 def materialization_metadata(result: LoadResult) -> dict[str, Any]:
+    """Small per-partition metadata: the UI shows which days are loaded and with what."""
     return {
         "dagster/row_count": dg.MetadataValue.int(result.rows_loaded),
         "rows_loaded": dg.MetadataValue.int(result.rows_loaded),
@@ -79,8 +83,32 @@ def materialization_metadata(result: LoadResult) -> dict[str, Any]:
         "source_file": dg.MetadataValue.text(result.source_file),
         "missing_file": dg.MetadataValue.bool(result.missing),
         "warnings": dg.MetadataValue.text("\n".join(result.warnings) or "none"),
-        "preview": dg.MetadataValue.md(preview_markdown(result.preview)),
     }
+
+
+def run_summary_metadata(loaded: RangeLoad) -> dict[str, Any]:
+    """Once per run: totals of the range and one preview (personal data masked, issue 12)."""
+    seconds = max(loaded.seconds, 1e-9)
+    return {
+        "run_partitions": dg.MetadataValue.int(len(loaded.partitions)),
+        "run_files": dg.MetadataValue.int(loaded.files),
+        "run_rows_loaded": dg.MetadataValue.int(loaded.rows_loaded),
+        "run_rows_rejected": dg.MetadataValue.int(loaded.rows_rejected),
+        "run_seconds": dg.MetadataValue.float(round(loaded.seconds, 3)),
+        "run_rows_per_second": dg.MetadataValue.int(
+            round((loaded.rows_loaded + loaded.rows_rejected) / seconds)
+        ),
+        "preview": dg.MetadataValue.md(preview_markdown(loaded.preview)),
+    }
+
+
+def summary_line(loaded: RangeLoad) -> str:
+    rows = loaded.rows_loaded + loaded.rows_rejected
+    return (
+        f"{loaded.source}: {loaded.files} file(s) over {len(loaded.partitions)} day(s), "
+        f"{loaded.rows_loaded} rows loaded + {loaded.rows_rejected} rejected in "
+        f"{loaded.seconds:.2f} s ({rows / max(loaded.seconds, 1e-9):,.0f} rows/s)"
+    )
 
 
 def reconcile_check_result(
@@ -141,17 +169,26 @@ def build_ingestion_asset(source: str) -> dg.AssetsDefinition:
         landing: LandingResource,
     ) -> dg.MaterializeResult:
         root = landing.root_path
-        reconciliations = []
+        days = [date.fromisoformat(key) for key in context.partition_keys]
         with warehouse.connect() as con:
-            for partition_key in context.partition_keys:
-                day = date.fromisoformat(partition_key)
-                result = load_file(con, source, landing_path(root, source, day), day, root)
-                for warning in result.warnings:
-                    context.log.warning(warning)
-                context.add_asset_metadata(
-                    materialization_metadata(result), partition_key=partition_key
-                )
-                reconciliations.append(reconcile_partition(con, source, day, root))
+            loaded = load_partitions(con, source, days, root)
+            reconciliations = reconcile_partitions(con, source, days, root)
+        warnings = [w for result in loaded.partitions for w in result.warnings]
+        if warnings:
+            more = len(warnings) - MAX_LOGGED_WARNINGS
+            context.log.warning(
+                "\n".join(warnings[:MAX_LOGGED_WARNINGS])
+                + (f"\n… and {more} more warning(s)" if more > 0 else "")
+            )
+        context.log.info(summary_line(loaded))
+        for result in loaded.partitions:
+            context.add_asset_metadata(
+                materialization_metadata(result), partition_key=result.partition_date.isoformat()
+            )
+        # The run's totals and its one preview go on the range's last day only.
+        context.add_asset_metadata(
+            run_summary_metadata(loaded), partition_key=context.partition_keys[-1]
+        )
         return dg.MaterializeResult(check_results=[reconcile_check_result(source, reconciliations)])
 
     return _ingest

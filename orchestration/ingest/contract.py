@@ -6,8 +6,6 @@ Kept in one place so that the loaders, the table DDL and the tests agree on it.
   always have all of them.
 - `OPTIONAL_COLUMNS`: columns a file's header may leave out; they are then NULL. Every other
   column is required: a header without it fails the file.
-- `READ_TYPES`: how a column is parsed when it differs from how it is stored (Snowplow
-  timestamps carry no offset: read as TIMESTAMP, stored as the UTC instant).
 - `ROW_RULES`: checks beyond the types; a row that breaks one is rejected with its field.
 """
 
@@ -149,16 +147,6 @@ OPTIONAL_COLUMNS: dict[str, frozenset[str]] = {
     "snowplow_events": frozenset(SOURCE_COLUMNS["snowplow_events"]) - _SNOWPLOW_REQUIRED,
 }
 
-# Snowplow writes UTC timestamps without an offset (`2026-01-05 10:15:00.123`).
-READ_TYPES: dict[str, dict[str, str]] = {
-    "snowplow_events": {
-        name: "TIMESTAMP"
-        for name, type_ in SOURCE_COLUMNS["snowplow_events"].items()
-        if type_ == TS
-    },
-}
-
-
 @dataclass(frozen=True)
 class RowRule:
     """A row is rejected when `violated` (SQL over the typed columns) is true."""
@@ -179,8 +167,12 @@ ROW_RULES: dict[str, tuple[RowRule, ...]] = {
     ),
 }
 
-# Delimiter of each delimited-text format (everything but JSON lines).
-DELIMITERS: dict[str, str] = {"csv": ",", "tsv": "\t"}
+# Delimiter and quote of each delimited-text format (everything but JSON lines). Snowplow
+# TSV has no quoting: a `"` in a page title is text.
+DELIMITED_FORMATS: dict[str, tuple[str, str]] = {"csv": (",", '"'), "tsv": ("\t", "")}
+
+# Columns holding personal data: never shown in Dagster metadata (previews), issue 12.
+PII_COLUMNS = frozenset({"email", "first_name", "last_name", "requester_email", "traits"})
 
 METADATA_COLUMNS: dict[str, str] = {
     "_partition_date": "DATE",

@@ -1,14 +1,19 @@
-"""Load one landing file into `raw.<source>` and `raw.<source>__rejected`.
+"""Load the landing files of a range of days into `raw.<source>` and `raw.<source>__rejected`.
 
 Plain functions on a DuckDB connection (no Dagster), so they are tested without it.
 
-DuckDB parses: `read_csv` with the contract's column types and `store_rejects` for CSV,
-its JSON functions for JSON lines. Python only splits the file into records to learn the
-physical line each record starts on, which DuckDB does not report for accepted CSV rows.
+Set-based: a range of days is a few DuckDB statements over all of its files at once
+(`read_csv` over the list of files with `filename = true` and `store_rejects`, or one parse
+of every JSON line of the range), then ONE transaction that deletes the range's partitions
+from both tables and inserts the new rows. A missing day costs one `stat`.
+
+Python reads each file once to learn the physical line each record starts on, which DuckDB
+does not report for accepted rows (a file without any quote character needs no scanning:
+record n is line n), and checks the header before DuckDB sees the file.
 
 Counting rules (the `<source>_lines_reconcile` check relies on them):
-- a *data line* is a non-blank record after the CSV header (every non-blank line of a
-  JSON lines file). A quoted CSV value may span physical lines; the record counts once and
+- a *data line* is a non-blank record after the header (every non-blank line of a JSON lines
+  file). A quoted CSV value may span physical lines; the record counts once and
   `_line_number` is the physical line it starts on (header = line 1);
 - blank lines are not data lines: they are counted in `blank_lines` and otherwise ignored;
 - lines read = rows loaded + rows rejected, for every file.
@@ -17,9 +22,12 @@ Counting rules (the `<source>_lines_reconcile` check relies on them):
 from __future__ import annotations
 
 import csv
+import json
 import re
+import time
 import uuid
-from collections.abc import Iterator
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -30,7 +38,10 @@ import duckdb
 import pyarrow as pa
 
 from orchestration.ingest.contract import (
+    DELIMITED_FORMATS,
     METADATA_COLUMNS,
+    PII_COLUMNS,
+    ROW_RULES,
     SOURCE_COLUMNS,
     ensure_raw_tables,
     file_extension,
@@ -42,6 +53,7 @@ from orchestration.ingest.contract import (
 
 BOM = b"\xef\xbb\xbf"
 PREVIEW_ROWS = 5
+MASK = "***"
 # RFC 4180 quoted field, with "" as the escaped quote; [^"] also matches line breaks.
 _QUOTED_FIELD = re.compile(rb'"[^"]*(?:""[^"]*)*"')
 
@@ -52,6 +64,8 @@ class LoadError(Exception):
 
 @dataclass
 class LoadResult:
+    """What one partition (one file) received."""
+
     source: str
     partition_date: date
     source_file: str
@@ -66,8 +80,35 @@ class LoadResult:
 
 
 @dataclass
+class RangeLoad:
+    """What a load of several days of one source did, per partition and in total."""
+
+    source: str
+    partitions: list[LoadResult]
+    seconds: float = 0.0
+    # First rows of the range, personal data masked (PII_COLUMNS).
+    preview: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def rows_loaded(self) -> int:
+        return sum(p.rows_loaded for p in self.partitions)
+
+    @property
+    def rows_rejected(self) -> int:
+        return sum(p.rows_rejected for p in self.partitions)
+
+    @property
+    def files(self) -> int:
+        return sum(not p.missing for p in self.partitions)
+
+    @property
+    def file_bytes(self) -> int:
+        return sum(p.file_bytes for p in self.partitions)
+
+
+@dataclass
 class CsvRecords:
-    """Record boundaries of a CSV file; index 0 is the header."""
+    """Record boundaries of a delimited file; index 0 is the header."""
 
     starts: list[int]
     ends: list[int]  # exclusive, before the line break
@@ -82,16 +123,15 @@ class CsvRecords:
 
 
 @dataclass
-class _Staged:
-    """A file parsed into a temp table of accepted rows plus rejected rows, before the swap."""
+class _File:
+    """One landing file of the range, read and checked, waiting for DuckDB."""
 
-    accepted_table: str | None
-    columns: list[str]
-    rejects: pa.Table
-    lines_read: int
-    blank_lines: int
-    warnings: list[str]
-    rejects_view: str = ""  # name under which `rejects` is registered on the connection
+    result: LoadResult
+    path: Path
+    data: bytes
+    header: tuple[str, ...] = ()
+    records: CsvRecords | None = None
+    accepted_lines: list[int] = field(default_factory=list)
 
 
 def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> Any:
@@ -112,17 +152,35 @@ def source_file_name(path: Path, landing_root: Path) -> str:
         return path.as_posix()
 
 
-def scan_csv_records(data: bytes) -> CsvRecords:
-    """Split CSV bytes into records the way DuckDB's strict RFC 4180 parser does.
+def _split_records(data: bytes) -> CsvRecords:
+    """Records of a file without quoting: one per physical line (C-speed split)."""
+    starts, ends, blank = [], [], []
+    pos = 0
+    for line in data.split(b"\n"):
+        starts.append(pos)
+        ends.append(pos + len(line))
+        blank.append(line in (b"", b"\r"))
+        pos += len(line) + 1
+    if data.endswith(b"\n"):  # the final line break does not open another record
+        for column in (starts, ends, blank):
+            column.pop()
+    return CsvRecords(starts, ends, list(range(1, len(starts) + 1)), blank)
+
+
+def scan_csv_records(data: bytes, delimiter: bytes = b",", quoted: bool = True) -> CsvRecords:
+    """Split delimited bytes into records the way DuckDB's strict RFC 4180 parser does.
 
     A quote opens a quoted value only at the start of a field (elsewhere it is a literal, as
     in DuckDB); an unterminated quoted value runs to the end of the file. After a quoted
     value, the rest of the field up to the next delimiter is skipped (DuckDB rejects it).
     """
+    if not quoted or b'"' not in data:
+        return _split_records(data)
     starts: list[int] = []
     ends: list[int] = []
     lines: list[int] = []
     blank: list[bool] = []
+    opening = delimiter + b'"'
     n = len(data)
     pos, line = 0, 1
     while pos < n:
@@ -140,7 +198,7 @@ def scan_csv_records(data: bytes) -> CsvRecords:
                 p = match.end()
             newline = data.find(b"\n", p)
             stop = n if newline == -1 else newline
-            next_quoted = data.find(b',"', p, stop)
+            next_quoted = data.find(opening, p, stop)
             if next_quoted == -1:
                 end = stop
                 break
@@ -155,6 +213,11 @@ def scan_csv_records(data: bytes) -> CsvRecords:
     return CsvRecords(starts, ends, lines, blank)
 
 
+def _scan(data: bytes, source: str) -> CsvRecords:
+    delimiter, quote = DELIMITED_FORMATS[file_extension(source)]
+    return scan_csv_records(data, delimiter.encode(), quoted=bool(quote))
+
+
 def count_data_lines(path: Path, source: str) -> int:
     """Data lines of a landing file by the counting rules above (0 when missing)."""
     if not path.exists():
@@ -162,10 +225,37 @@ def count_data_lines(path: Path, source: str) -> int:
     data = path.read_bytes()
     if not data:
         return 0
-    if file_extension(source) == "csv":
-        records = scan_csv_records(data)
+    if file_extension(source) != "jsonl":
+        records = _scan(data, source)
         return sum(1 for b in records.blank[1:] if not b)
     return sum(1 for line in _split_lines(data) if line.strip())
+
+
+# --- the public entry points ----------------------------------------------------------------
+
+
+def load_partitions(
+    con: duckdb.DuckDBPyConnection,
+    source: str,
+    days: Sequence[date],
+    landing_root: Path,
+    *,
+    preview: bool = True,
+) -> RangeLoad:
+    """Load `<landing>/<source>/<day>.<ext>` for every day, replacing what those days held.
+
+    All or nothing: one transaction swaps every day of the range. A missing or empty file
+    leaves its day empty (with a warning), it is not an error: a source may legitimately
+    deliver nothing. Raises LoadError for a file that cannot be read at all (e.g. a required
+    column is missing from the header); then no day of the range changes.
+    """
+    return _load(
+        con,
+        source,
+        [(day, landing_path(landing_root, source, day)) for day in days],
+        landing_root,
+        preview=preview,
+    )
 
 
 def load_file(
@@ -175,78 +265,102 @@ def load_file(
     partition_date: date,
     landing_root: Path,
 ) -> LoadResult:
-    """Load one landing file as the rows of `partition_date`, replacing what that day held.
-
-    A missing or empty file leaves the partition empty (with a warning), it is not an error:
-    a source may legitimately deliver nothing. Raises LoadError for a file that cannot be
-    read at all (e.g. a required column is missing from the header).
-    """
-    ensure_raw_tables(con, [source])
-    result = LoadResult(source, partition_date, source_file_name(path, landing_root))
-    if not path.exists():
-        result.missing = True
-        result.warnings.append(f"{result.source_file}: file not found; partition left empty")
-        _replace_partition(con, source, partition_date, result.source_file, None)
-        return result
-
-    data = path.read_bytes()
-    result.file_bytes = len(data)
-    if not data:
-        result.warnings.append(f"{result.source_file}: empty file (0 bytes); partition left empty")
-        _replace_partition(con, source, partition_date, result.source_file, None)
-        return result
-
-    stage = _stage_jsonl if file_extension(source) == "jsonl" else _stage_csv
-    with _temp_names(con) as names:
-        staged = stage(con, source, path, data, result.source_file, names)
-        con.register(names["reject_rows"], staged.rejects)
-        staged.rejects_view = names["reject_rows"]
-        _replace_partition(con, source, partition_date, result.source_file, staged)
-    result.lines_read = staged.lines_read
-    result.blank_lines = staged.blank_lines
-    result.rows_rejected = staged.rejects.num_rows
-    result.warnings.extend(staged.warnings)
-    result.rows_loaded, result.preview = _loaded_summary(con, source, partition_date)
-    if staged.blank_lines:
-        result.warnings.append(f"{result.source_file}: {staged.blank_lines} blank line(s) skipped")
-    if result.rows_rejected:
-        result.warnings.append(
-            f"{result.source_file}: {result.rows_rejected} of {result.lines_read} line(s) "
-            f"rejected, see {rejected_table(source)}"
-        )
+    """Load one landing file as the rows of `partition_date` (a range of one day)."""
+    loaded = _load(con, source, [(partition_date, path)], landing_root, preview=True)
+    [result] = loaded.partitions
+    result.preview = loaded.preview
     return result
+
+
+def _load(
+    con: duckdb.DuckDBPyConnection,
+    source: str,
+    files: Sequence[tuple[date, Path]],
+    landing_root: Path,
+    *,
+    preview: bool,
+) -> RangeLoad:
+    started = time.perf_counter()
+    ensure_raw_tables(con, [source])
+    results: list[LoadResult] = []
+    present: list[_File] = []
+    for day, path in files:
+        result = LoadResult(source, day, source_file_name(path, landing_root))
+        results.append(result)
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            result.missing = True
+            result.warnings.append(f"{result.source_file}: file not found; partition left empty")
+            continue
+        result.file_bytes = len(data)
+        if not data:
+            result.warnings.append(
+                f"{result.source_file}: empty file (0 bytes); partition left empty"
+            )
+            continue
+        present.append(_File(result, path, data))
+
+    with _utc_session(con), _temp_names(con) as names:
+        if file_extension(source) == "jsonl":
+            _stage_jsonl(con, source, present, names)
+        else:
+            _stage_delimited(con, source, present, names)
+        _swap(con, source, [day for day, _ in files], names)
+        _count_per_partition(con, names, present)
+        first_rows = _preview(con, names["accepted"]) if preview and present else []
+
+    for item in present:
+        result = item.result
+        result.lines_read = result.rows_loaded + result.rows_rejected
+        if result.blank_lines:
+            result.warnings.append(
+                f"{result.source_file}: {result.blank_lines} blank line(s) skipped"
+            )
+        if result.rows_rejected:
+            result.warnings.append(
+                f"{result.source_file}: {result.rows_rejected} of {result.lines_read} line(s) "
+                f"rejected, see {rejected_table(source)}"
+            )
+    return RangeLoad(source, results, time.perf_counter() - started, first_rows)
+
+
+@contextmanager
+def _utc_session(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """Timestamps without an offset are UTC (the contract), whatever the caller's session."""
+    previous = scalar(con, "select current_setting('TimeZone')")
+    if previous != "UTC":
+        con.execute("set TimeZone = 'UTC'")
+    try:
+        yield
+    finally:
+        if previous != "UTC":
+            con.execute(f"set TimeZone = '{previous}'")
 
 
 @contextmanager
 def _temp_names(con: duckdb.DuckDBPyConnection) -> Iterator[dict[str, str]]:
     """Unique names for the staging objects of one load, dropped afterwards."""
     suffix = uuid.uuid4().hex[:12]
-    tables = ("accepted", "rejects", "scan", "parsed")
-    views = ("lines", "reject_rows")
-    names = {k: f"_ingest_{k}_{suffix}" for k in (*tables, *views)}
+    kinds = ("accepted", "rejects", "scan", "parsed", "group", "files", "lines", "reject_rows")
+    names = {k: f"_ingest_{k}_{suffix}" for k in kinds}
     try:
         yield names
     finally:
-        for kind in tables:
-            con.execute(f"drop table if exists {names[kind]}")
-        for kind in views:
+        for name in names.values():
+            # Each name is a temp table or a registered Arrow view.
             with suppress(duckdb.Error):
-                con.unregister(names[kind])
+                con.unregister(name)
+            con.execute(f"drop table if exists {name}")
 
 
-def _reject_table(rows: list[tuple[int, str, str | None, str]]) -> pa.Table:
-    return pa.table(
-        {
-            "_line_number": pa.array([r[0] for r in rows], pa.int64()),
-            "raw_line": pa.array([r[1] for r in rows], pa.string()),
-            "field": pa.array([r[2] for r in rows], pa.string()),
-            "reason": pa.array([r[3] for r in rows], pa.string()),
-        }
-    )
+# --- delimited files (CSV, TSV) ---------------------------------------------------------------
 
 
-def _read_header(data: bytes, records: CsvRecords, source_file: str) -> list[str]:
-    raw = data[records.starts[0] : records.ends[0]].removeprefix(BOM).removesuffix(b"\r")
+def _read_header(item: _File, source: str) -> tuple[str, ...]:
+    assert item.records is not None
+    records, source_file = item.records, item.result.source_file
+    raw = item.data[records.starts[0] : records.ends[0]].removeprefix(BOM).removesuffix(b"\r")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -255,121 +369,307 @@ def _read_header(data: bytes, records: CsvRecords, source_file: str) -> list[str
             f"{exc.start}); re-export the file as UTF-8"
         ) from None
     if not text.strip():
-        raise LoadError(f"{source_file}: line 1 is blank; expected the CSV header")
-    names = [name.strip() for name in next(csv.reader([text]))]
+        raise LoadError(f"{source_file}: line 1 is blank; expected the header")
+    delimiter, quote = DELIMITED_FORMATS[file_extension(source)]
+    reader = csv.reader(
+        [text], delimiter=delimiter, quoting=csv.QUOTE_MINIMAL if quote else csv.QUOTE_NONE
+    )
+    names = [name.strip() for name in next(reader)]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
         raise LoadError(f"{source_file}: line 1: duplicate column(s) {', '.join(duplicates)}")
-    return names
-
-
-def _stage_csv(
-    con: duckdb.DuckDBPyConnection,
-    source: str,
-    path: Path,
-    data: bytes,
-    source_file: str,
-    names: dict[str, str],
-) -> _Staged:
-    records = scan_csv_records(data)
-    header = _read_header(data, records, source_file)
     expected = SOURCE_COLUMNS[source]
-    missing = [c for c in required_columns(source) if c not in header]
+    missing = [c for c in required_columns(source) if c not in names]
     if missing:
         raise LoadError(
             f"{source_file}: line 1: missing required column(s) {', '.join(missing)} "
-            f"(header has: {', '.join(header)}); see docs/raw_tables.md"
+            f"(header has: {', '.join(names)}); see docs/raw_tables.md"
         )
-    warnings = []
-    unknown = [c for c in header if c not in expected]
+    unknown = [c for c in names if c not in expected]
     if unknown:
         # Exports grow columns over time; loading the known ones keeps the pipeline running.
-        warnings.append(
+        item.result.warnings.append(
             f"{source_file}: line 1: unknown column(s) {', '.join(unknown)} ignored "
             "(not in the contract, docs/raw_tables.md)"
         )
-    # Unknown columns are still declared (as text) so every record has the width of the header.
-    column_types = {name: expected.get(name, "VARCHAR") for name in header}
-    select_list = ", ".join(
-        quote_ident(c) if c in header else f"null::{t} as {quote_ident(c)}"
-        for c, t in expected.items()
-    )
-    try:
-        con.execute(
-            f"""
-            create temp table {names["accepted"]} as
-            select {select_list}
-            from read_csv(
-                ?, columns = ?, header = true, auto_detect = false,
-                delim = ',', quote = '"', escape = '"', strict_mode = true,
-                null_padding = false, encoding = 'utf-8',
-                store_rejects = true, rejects_table = '{names["rejects"]}',
-                rejects_scan = '{names["scan"]}'
-            )
-            """,
-            [str(path), column_types],
-        )
-    except duckdb.Error as exc:
-        raise LoadError(f"{source_file}: DuckDB could not parse the file as CSV: {exc}") from exc
+    return tuple(names)
 
+
+def _read_csv_sql(source: str, header: Sequence[str], names: dict[str, str]) -> str:
+    """`read_csv` over a list of files (parameter 1) that share `header`."""
+    delimiter, quote = DELIMITED_FORMATS[file_extension(source)]
+    return f"""
+        read_csv(
+            ?, columns = ?, header = true, auto_detect = false,
+            delim = '{delimiter}', quote = '{quote}', escape = '{quote}',
+            strict_mode = true, null_padding = false, encoding = 'utf-8', filename = true,
+            store_rejects = true, rejects_table = '{names["rejects"]}',
+            rejects_scan = '{names["scan"]}'
+        )"""
+
+
+def _stage_delimited(
+    con: duckdb.DuckDBPyConnection, source: str, files: list[_File], names: dict[str, str]
+) -> None:
+    """Parse every file of the range: `names["accepted"]` and `names["reject_rows"]`."""
+    expected = SOURCE_COLUMNS[source]
+    for item in files:
+        item.records = _scan(item.data, source)
+        item.header = _read_header(item, source)
+        item.result.blank_lines = sum(item.records.blank[1:])
+    con.execute(_create_accepted_sql(source, names["accepted"]))
+    rejects: list[tuple[date, str, int, str, str | None, str]] = []
+
+    by_header: dict[tuple[str, ...], list[_File]] = defaultdict(list)
+    for item in files:
+        by_header[item.header].append(item)
+    # Files of one export share a header, so a range is usually a single read_csv.
+    for header, group in by_header.items():
+        column_types = {name: expected.get(name, "VARCHAR") for name in header}
+        paths = [str(item.path) for item in group]
+        sql = _read_csv_sql(source, header, names)
+        try:
+            con.execute(
+                f"create or replace temp table {names['group']} as select * from {sql}",
+                [paths, column_types],
+            )
+        except duckdb.Error as exc:
+            _raise_for_culprit(con, source, group, column_types, names, exc)
+        rejects.extend(_group_rejects(con, group, names))
+        _append_accepted(con, source, header, group, names)
+        for table in ("rejects", "scan"):
+            con.execute(f"drop table if exists {names[table]}")
+    rejects.extend(_rule_rejects(con, source, files, names))
+    for item in files:
+        item.data = b""  # free the bytes before the swap
+    _register_rejects(con, names["reject_rows"], rejects)
+
+
+def _raise_for_culprit(
+    con: duckdb.DuckDBPyConnection,
+    source: str,
+    group: list[_File],
+    column_types: dict[str, str],
+    names: dict[str, str],
+    exc: duckdb.Error,
+) -> None:
+    """A whole read failed: name the file that makes it fail (error path only)."""
+    sql = _read_csv_sql(source, list(column_types), names)
+    for item in group:
+        for table in ("rejects", "scan"):
+            con.execute(f"drop table if exists {names[table]}")
+        try:
+            con.execute(f"select count(*) from {sql}", [[str(item.path)], column_types]).fetchall()
+        except duckdb.Error as file_exc:
+            raise LoadError(
+                f"{item.result.source_file}: DuckDB could not parse the file as "
+                f"{file_extension(source).upper()}: {file_exc}"
+            ) from file_exc
+    names_list = ", ".join(item.result.source_file for item in group)
+    raise LoadError(f"{names_list}: DuckDB could not parse these files together: {exc}") from exc
+
+
+def _group_rejects(
+    con: duckdb.DuckDBPyConnection, group: list[_File], names: dict[str, str]
+) -> list[tuple[date, str, int, str, str | None, str]]:
+    """DuckDB's rejects of a group, one row per record, and each file's accepted lines."""
+    by_path = {str(item.path): item for item in group}
     # One rejected row per record, even when DuckDB reports several errors on it.
     errors = con.execute(
         f"""
-        select line,
-               string_agg(distinct column_name, ', ' order by column_name),
-               string_agg(error_type || ': ' || error_message, '; ' order by column_idx)
-        from {names["rejects"]}
-        group by line
-        order by line
+        select s.file_path, r.line,
+               string_agg(distinct r.column_name, ', ' order by r.column_name),
+               string_agg(r.error_type || ': ' || r.error_message, '; ' order by r.column_idx)
+        from {names["rejects"]} as r
+        join {names["scan"]} as s using (scan_id, file_id)
+        group by all
+        order by 1, 2
         """
     ).fetchall()
-    rejected_indices: set[int] = set()
-    reject_rows = []
-    for ordinal, fields, reason in errors:
+    rejected: dict[str, set[int]] = defaultdict(set)
+    rows = []
+    for file_path, ordinal, fields, reason in errors:
+        item = by_path[file_path]
+        records = item.records
+        assert records is not None
         index = ordinal - 1  # DuckDB numbers records (blank ones included), header = 1
         if not 0 < index < len(records.starts) or records.blank[index]:
             raise LoadError(
-                f"{source_file}: DuckDB rejected record {ordinal}, which the line scanner does "
-                "not find; cannot assign line numbers reliably. Check the file's quoting."
+                f"{item.result.source_file}: DuckDB rejected record {ordinal}, which the line "
+                "scanner does not find; cannot assign line numbers reliably. "
+                "Check the file's quoting."
             )
-        rejected_indices.add(index)
-        reject_rows.append((records.lines[index], records.text(data, index), fields, reason))
-
-    accepted_lines = [
-        records.lines[i]
-        for i in range(1, len(records.starts))
-        if not records.blank[i] and i not in rejected_indices
-    ]
-    accepted_count = scalar(con, f"select count(*) from {names['accepted']}")
-    if accepted_count != len(accepted_lines):
-        raise LoadError(
-            f"{source_file}: DuckDB accepted {accepted_count} rows but the line scanner expects "
-            f"{len(accepted_lines)}; cannot assign line numbers reliably. Check the file's quoting."
+        rejected[file_path].add(index)
+        rows.append(
+            (
+                item.result.partition_date,
+                item.result.source_file,
+                records.lines[index],
+                records.text(item.data, index),
+                fields,
+                reason,
+            )
         )
-    # rowid follows insertion order, which DuckDB preserves from the scan, i.e. file order.
+    for item in group:
+        records, skip = item.records, rejected[str(item.path)]
+        assert records is not None
+        item.accepted_lines = [
+            records.lines[i]
+            for i in range(1, len(records.starts))
+            if not records.blank[i] and i not in skip
+        ]
+    return rows
+
+
+def _create_accepted_sql(source: str, table: str) -> str:
+    columns = {
+        **SOURCE_COLUMNS[source],
+        "_partition_date": "DATE",
+        "_source_file": "VARCHAR",
+        "_line_number": "BIGINT",
+    }
+    body = ", ".join(f"{quote_ident(c)} {t}" for c, t in columns.items())
+    return f"create temp table {table} ({body})"
+
+
+def _append_accepted(
+    con: duckdb.DuckDBPyConnection,
+    source: str,
+    header: tuple[str, ...],
+    group: list[_File],
+    names: dict[str, str],
+) -> None:
+    """Accepted rows of a group + their line numbers → `names["accepted"]`.
+
+    DuckDB keeps insertion order (files in list order, rows in file order), so the n-th row
+    of the group is the n-th accepted record; checked per file by name and count.
+    """
+    files, parts, lines = [], [], []
+    for item in group:
+        accepted = item.accepted_lines
+        files.append((str(item.path), len(accepted)))
+        parts.append(pa.array([len(files) - 1] * len(accepted), pa.int32()))
+        lines.append(pa.array(accepted, pa.int64()))
     line_map = pa.table(
         {
-            "_row": pa.array(range(accepted_count), pa.int64()),
-            "_line_number": pa.array(accepted_lines, pa.int64()),
+            "_file": pa.concat_arrays(parts) if parts else pa.array([], pa.int32()),
+            "_line_number": pa.concat_arrays(lines) if lines else pa.array([], pa.int64()),
+        }
+    )
+    file_table = pa.table(
+        {
+            "_file": pa.array(range(len(group)), pa.int32()),
+            "filename": pa.array([f for f, _ in files], pa.string()),
+            "_partition_date": pa.array(
+                [item.result.partition_date for item in group], pa.date32()
+            ),
+            "_source_file": pa.array([item.result.source_file for item in group], pa.string()),
         }
     )
     con.register(names["lines"], line_map)
-    con.execute(
-        f"""
-        create or replace temp table {names["accepted"]} as
-        select a.* exclude (_row), l._line_number
-        from (select *, rowid as _row from {names["accepted"]}) as a
-        join {names["lines"]} as l using (_row)
+    con.register(names["files"], file_table)
+    try:
+        mismatched = con.execute(
+            f"""
+            with g as (select filename, count(*) as n from {names["group"]} group by 1),
+            m as (
+                select f.filename, f._source_file, count(l._file) as n
+                from {names["files"]} as f left join {names["lines"]} as l using (_file)
+                group by all
+            )
+            select m._source_file, coalesce(g.n, 0), m.n
+            from m full join g using (filename)
+            where m.n is distinct from coalesce(g.n, 0)
+            """
+        ).fetchall()
+        if mismatched:
+            source_file, got, want = mismatched[0]
+            raise LoadError(
+                f"{source_file}: DuckDB accepted {got} rows but the line scanner expects "
+                f"{want}; cannot assign line numbers reliably. Check the file's quoting."
+            )
+        select_list = ", ".join(
+            f"g.{quote_ident(c)}" if c in header else f"null::{t}"
+            for c, t in SOURCE_COLUMNS[source].items()
+        )
+        # POSITIONAL JOIN pairs the n-th row of each side: no sort, no window.
+        joined = f"""
+            from {names["group"]} as g positional join {names["lines"]} as l
+            join {names["files"]} as f on f._file = l._file
         """
+        wrong_file = scalar(con, f"select count(*) {joined} where f.filename <> g.filename")
+        if wrong_file:
+            raise LoadError(
+                "DuckDB returned rows out of file order; cannot assign line numbers reliably "
+                f"({wrong_file} rows of {', '.join(i.result.source_file for i in group)})"
+            )
+        con.execute(
+            f"""
+            insert into {names["accepted"]}
+            select {select_list}, f._partition_date, f._source_file, l._line_number {joined}
+            """
+        )
+    finally:
+        for view in ("lines", "files"):
+            with suppress(duckdb.Error):
+                con.unregister(names[view])
+
+
+def _rule_rejects(
+    con: duckdb.DuckDBPyConnection, source: str, files: list[_File], names: dict[str, str]
+) -> list[tuple[date, str, int, str, str | None, str]]:
+    """Rows that parse but break a contract rule leave `accepted` for the rejects."""
+    rules = ROW_RULES.get(source, ())
+    if not rules:
+        return []
+    reason = "case " + " ".join(f"when {r.violated} then '{r.reason}'" for r in rules) + " end"
+    field_ = "case " + " ".join(f"when {r.violated} then '{r.field}'" for r in rules) + " end"
+    violations = con.execute(
+        f"""
+        select _source_file, _line_number, {field_}, {reason}
+        from {names["accepted"]}
+        where {" or ".join(f"({r.violated})" for r in rules)}
+        order by 1, 2
+        """
+    ).fetchall()
+    if not violations:
+        return []
+    by_file = {item.result.source_file: item for item in files}
+    rows = []
+    for source_file, line, field_name, why in violations:
+        item = by_file[source_file]
+        assert item.records is not None
+        index = item.records.lines.index(line)
+        text = item.records.text(item.data, index)
+        rows.append((item.result.partition_date, source_file, line, text, field_name, why))
+    con.execute(
+        f"delete from {names['accepted']} where " + " or ".join(f"({r.violated})" for r in rules)
     )
-    return _Staged(
-        accepted_table=names["accepted"],
-        columns=list(expected),
-        rejects=_reject_table(reject_rows),
-        lines_read=len(accepted_lines) + len(reject_rows),
-        blank_lines=sum(records.blank[1:]),
-        warnings=warnings,
+    return rows
+
+
+def _register_rejects(
+    con: duckdb.DuckDBPyConnection,
+    view: str,
+    rows: list[tuple[date, str, int, str, str | None, str]],
+) -> None:
+    columns = list(zip(*rows, strict=True)) if rows else [[]] * 6
+    con.register(
+        view,
+        pa.table(
+            {
+                "_partition_date": pa.array(columns[0], pa.date32()),
+                "_source_file": pa.array(columns[1], pa.string()),
+                "_line_number": pa.array(columns[2], pa.int64()),
+                "raw_line": pa.array(columns[3], pa.string()),
+                "field": pa.array(columns[4], pa.string()),
+                "reason": pa.array(columns[5], pa.string()),
+            }
+        ),
     )
+
+
+# --- JSON lines -------------------------------------------------------------------------------
 
 
 def _split_lines(data: bytes) -> list[bytes]:
@@ -399,42 +699,62 @@ def _decode_lines(data: bytes) -> tuple[list[str], list[bool]]:
 
 
 def _stage_jsonl(
-    con: duckdb.DuckDBPyConnection,
-    source: str,
-    path: Path,
-    data: bytes,
-    source_file: str,
-    names: dict[str, str],
-) -> _Staged:
-    texts, valid = _decode_lines(data)
-    kept = [i for i, text in enumerate(texts) if text.strip()]
+    con: duckdb.DuckDBPyConnection, source: str, files: list[_File], names: dict[str, str]
+) -> None:
+    """Every line of every file in one Arrow table, validated and extracted in one query."""
+    days, source_files, line_numbers, raw_lines, utf8_ok = [], [], [], [], []
+    for item in files:
+        texts, valid = _decode_lines(item.data)
+        item.data = b""
+        kept = [i for i, text in enumerate(texts) if text.strip()]
+        item.result.blank_lines = len(texts) - len(kept)
+        days.append(pa.array([item.result.partition_date] * len(kept), pa.date32()))
+        source_files.append(pa.array([item.result.source_file] * len(kept), pa.string()))
+        line_numbers.append(pa.array([i + 1 for i in kept], pa.int64()))
+        raw_lines.append(pa.array([texts[i] for i in kept], pa.string()))
+        utf8_ok.append(pa.array([valid[i] for i in kept], pa.bool_()))
+
+    def column(parts: list[pa.Array], type_: pa.DataType) -> pa.Array:
+        return pa.concat_arrays(parts) if parts else pa.array([], type_)
+
     lines = pa.table(
         {
-            "_line_number": pa.array([i + 1 for i in kept], pa.int64()),
-            "raw_line": pa.array([texts[i] for i in kept], pa.string()),
-            "utf8_ok": pa.array([valid[i] for i in kept], pa.bool_()),
+            "_partition_date": column(days, pa.date32()),
+            "_source_file": column(source_files, pa.string()),
+            "_line_number": column(line_numbers, pa.int64()),
+            "raw_line": column(raw_lines, pa.string()),
+            "utf8_ok": column(utf8_ok, pa.bool_()),
         }
     )
     con.register(names["lines"], lines)
+    # One JSON parse per line: json_extract_string with a list of paths.
     # The CASE order is the order of the contract's rejection rules; the first failing wins.
     con.execute(
         f"""
         create temp table {names["parsed"]} as
         with parsed as (
-            select _line_number, raw_line, utf8_ok,
+            select _partition_date, _source_file, _line_number, raw_line, utf8_ok,
                    case when utf8_ok and json_valid(raw_line) then raw_line::json end as j
             from {names["lines"]}
         ),
-        fields as (
-            select *,
-                   json_type(j) as json_kind,
-                   nullif(trim(j ->> 'messageId'), '') as message_id,
-                   nullif(trim(j ->> 'type'), '') as type,
-                   nullif(trim(j ->> 'anonymousId'), '') as anonymous_id,
-                   nullif(trim(j ->> 'userId'), '') as user_id,
-                   j ->> 'timestamp' as timestamp_text,
-                   try_cast(j ->> 'timestamp' as timestamptz) as event_timestamp
+        extracted as (
+            select *, json_type(j) as json_kind,
+                   case when json_kind = 'OBJECT' then json_extract_string(
+                       j, ['$.messageId', '$.type', '$.anonymousId', '$.userId',
+                           '$.timestamp', '$.event']
+                   ) end as f
             from parsed
+        ),
+        fields as (
+            select * exclude (f),
+                   nullif(trim(f[1]), '') as message_id,
+                   nullif(trim(f[2]), '') as type,
+                   nullif(trim(f[3]), '') as anonymous_id,
+                   nullif(trim(f[4]), '') as user_id,
+                   f[5] as timestamp_text,
+                   try_cast(f[5] as timestamptz) as event_timestamp,
+                   nullif(f[6], '') as event
+            from extracted
         )
         select *,
                case
@@ -462,86 +782,106 @@ def _stage_jsonl(
     con.execute(
         f"""
         create temp table {names["accepted"]} as
-        select message_id, type, nullif(j ->> 'event', '') as event, anonymous_id, user_id,
-               event_timestamp, j as payload, _line_number
+        select message_id, type, event, anonymous_id, user_id, event_timestamp, j as payload,
+               _partition_date, _source_file, _line_number
         from {names["parsed"]}
         where reason is null
         """
     )
-    rejects = con.sql(
+    con.execute(
         f"""
-        select _line_number, raw_line, field, reason
+        create temp table {names["reject_rows"]} as
+        select _partition_date, _source_file, _line_number, raw_line, field, reason
         from {names["parsed"]}
         where reason is not null
-        order by _line_number
         """
-    ).to_arrow_table()
-    return _Staged(
-        accepted_table=names["accepted"],
-        columns=list(SOURCE_COLUMNS[source]),
-        rejects=rejects,
-        lines_read=len(kept),
-        blank_lines=len(texts) - len(kept),
-        warnings=[],
     )
 
 
-def _replace_partition(
-    con: duckdb.DuckDBPyConnection,
-    source: str,
-    partition_date: date,
-    source_file: str,
-    staged: _Staged | None,
+# --- the swap, counts and preview -------------------------------------------------------------
+
+
+def _swap(
+    con: duckdb.DuckDBPyConnection, source: str, days: list[date], names: dict[str, str]
 ) -> None:
-    """Swap the partition's rows in one transaction, so readers never see half a day."""
+    """Replace every day of the range in one transaction: readers never see half a range."""
     loaded_at = datetime.now(UTC)
+    columns = [*SOURCE_COLUMNS[source], *(c for c in METADATA_COLUMNS if c != "_loaded_at")]
+    column_list = ", ".join(quote_ident(c) for c in columns)
     con.execute("begin transaction")
     try:
         for table in (raw_table(source), rejected_table(source)):
-            con.execute(f"delete from {table} where _partition_date = ?", [partition_date])
-        if staged is not None:
-            columns = ", ".join(quote_ident(c) for c in [*staged.columns, *METADATA_COLUMNS])
-            source_columns = ", ".join(quote_ident(c) for c in staged.columns)
             con.execute(
-                f"""
-                insert into {raw_table(source)} ({columns})
-                select {source_columns}, ?::date, ?, _line_number, ?::timestamptz
-                from {staged.accepted_table}
-                """,
-                [partition_date, source_file, loaded_at],
+                f"delete from {table} where _partition_date in (select unnest(?::date[]))", [days]
             )
-            con.execute(
-                f"""
-                insert into {rejected_table(source)}
-                    (_partition_date, _source_file, _line_number, raw_line, field, reason,
-                     _loaded_at)
-                select ?::date, ?, _line_number, raw_line, field, reason, ?::timestamptz
-                from {staged.rejects_view}
-                """,
-                [partition_date, source_file, loaded_at],
-            )
+        con.execute(
+            f"""
+            insert into {raw_table(source)} ({column_list}, _loaded_at)
+            select {column_list}, ?::timestamptz from {names["accepted"]}
+            """,
+            [loaded_at],
+        )
+        con.execute(
+            f"""
+            insert into {rejected_table(source)}
+                (_partition_date, _source_file, _line_number, raw_line, field, reason, _loaded_at)
+            select _partition_date, _source_file, _line_number, raw_line, field, reason,
+                   ?::timestamptz
+            from {names["reject_rows"]}
+            """,
+            [loaded_at],
+        )
         con.execute("commit")
     except BaseException:
         con.execute("rollback")
         raise
 
 
-def _loaded_summary(
-    con: duckdb.DuckDBPyConnection, source: str, partition_date: date
-) -> tuple[int, list[dict[str, Any]]]:
-    rows = scalar(
-        con, f"select count(*) from {raw_table(source)} where _partition_date = ?", [partition_date]
-    )
-    cursor = con.execute(
+def _count_per_partition(
+    con: duckdb.DuckDBPyConnection, names: dict[str, str], files: list[_File]
+) -> None:
+    """Rows loaded and rejected per file, from the staged rows (two grouped counts)."""
+    counts = con.execute(
         f"""
-        select * exclude (_loaded_at) from {raw_table(source)}
-        where _partition_date = ? order by _line_number limit {PREVIEW_ROWS}
-        """,
-        [partition_date],
+        select 'loaded', _source_file, count(*) from {names["accepted"]} group by all
+        union all
+        select 'rejected', _source_file, count(*) from {names["reject_rows"]} group by all
+        """
+    ).fetchall()
+    by_file = {item.result.source_file: item.result for item in files}
+    for kind, source_file, n in counts:
+        result = by_file[source_file]
+        if kind == "loaded":
+            result.rows_loaded = n
+        else:
+            result.rows_rejected = n
+
+
+def mask_pii(row: dict[str, Any]) -> dict[str, Any]:
+    """The row with personal data replaced by `***` (also `traits` inside a JSON payload)."""
+    masked = {}
+    for name, value in row.items():
+        if name in PII_COLUMNS and value is not None:
+            value = MASK
+        elif name == "payload" and isinstance(value, str):
+            with suppress(ValueError):
+                payload = json.loads(value)
+                if isinstance(payload, dict) and "traits" in payload:
+                    payload["traits"] = MASK
+                    value = json.dumps(payload)
+        masked[name] = value
+    return masked
+
+
+def _preview(con: duckdb.DuckDBPyConnection, accepted: str) -> list[dict[str, Any]]:
+    cursor = con.execute(
+        f"select * from {accepted} order by _partition_date, _line_number limit {PREVIEW_ROWS}"
     )
     names = [d[0] for d in cursor.description]
-    preview = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-    return rows, preview
+    return [mask_pii(dict(zip(names, row, strict=True))) for row in cursor.fetchall()]
+
+
+# --- the reconcile check ----------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -564,22 +904,45 @@ class Reconciliation:
         )
 
 
+def reconcile_partitions(
+    con: duckdb.DuckDBPyConnection, source: str, days: Sequence[date], landing_root: Path
+) -> list[Reconciliation]:
+    """Recount every day's file from disk and the range's rows in both tables.
+
+    Independent of the load on purpose: it catches rows lost or duplicated between parsing
+    and the tables, and a file changed after it was loaded. Two grouped counts for the whole
+    range; a missing file costs a failed open.
+    """
+    counts: dict[tuple[str, date], int] = {
+        (kind, day): n
+        for kind, day, n in con.execute(
+            f"""
+            select 'loaded', _partition_date, count(*) from {raw_table(source)}
+            where _partition_date in (select unnest(?::date[])) group by all
+            union all
+            select 'rejected', _partition_date, count(*) from {rejected_table(source)}
+            where _partition_date in (select unnest(?::date[])) group by all
+            """,
+            [list(days), list(days)],
+        ).fetchall()
+    }
+    result = []
+    for day in days:
+        path = landing_path(landing_root, source, day)
+        result.append(
+            Reconciliation(
+                source_file=source_file_name(path, landing_root),
+                lines_in_file=count_data_lines(path, source),
+                rows_loaded=counts.get(("loaded", day), 0),
+                rows_rejected=counts.get(("rejected", day), 0),
+            )
+        )
+    return result
+
+
 def reconcile_partition(
     con: duckdb.DuckDBPyConnection, source: str, partition_date: date, landing_root: Path
 ) -> Reconciliation:
-    """Recount the file from disk and the partition's rows in both tables.
-
-    Independent of the LoadResult on purpose: it catches rows lost or duplicated between
-    parsing and the tables, and a file changed after it was loaded.
-    """
-    path = landing_path(landing_root, source, partition_date)
-    counts = [
-        scalar(con, f"select count(*) from {table} where _partition_date = ?", [partition_date])
-        for table in (raw_table(source), rejected_table(source))
-    ]
-    return Reconciliation(
-        source_file=source_file_name(path, landing_root),
-        lines_in_file=count_data_lines(path, source),
-        rows_loaded=counts[0],
-        rows_rejected=counts[1],
-    )
+    """`reconcile_partitions` for one day."""
+    [single] = reconcile_partitions(con, source, [partition_date], landing_root)
+    return single
