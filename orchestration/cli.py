@@ -1,10 +1,18 @@
 """`journey`: the project's command line.
 
 journey prepare      dbt manifest, DAGSTER_HOME/dagster.yaml, MLflow store (idempotent)
-journey run          the main job: demo exports (if none) → ingest → dbt build → train → score
+journey run          everything: demo exports (if none) → ingest → transform → train → score
+journey ingest       load the landing files into raw.* (one run over the days found)
+journey transform    dbt build over the same days (one dbt invocation)
+journey train        train, register and promote the churn and propensity models
+journey score        score customers with the champion models, publish the serving copy
 journey summary      tables and row counts of the warehouse
 journey mlflow-ui    the MLflow UI on the project's tracking store
 journey dbt-docs     generate and serve the dbt docs site
+
+Stages take --from/--to (YYYY-MM-DD); by default they cover the days of the files in the
+landing directory. The console shows progress only; everything else (dbt's per-model output,
+library warnings) goes to a log file under $JOURNEY_DATA_DIR/logs, named at the start.
 """
 
 from __future__ import annotations
@@ -14,20 +22,36 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+import traceback
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import TextIO
 
-from orchestration.settings import DBT_PROJECT_DIR, SOURCES, Settings, get_settings
+from orchestration.settings import DBT_PROJECT_DIR, Settings, get_settings
+
+# A stage prints this much per step; the demo generator at most one line per this many seconds.
+GENERATOR_PROGRESS_SECONDS = 10.0
 
 
 class Progress:
     """Per-step lines with elapsed time, so long work shows it is moving."""
 
-    def __init__(self) -> None:
+    def __init__(self, out: TextIO | None = None) -> None:
         self.started = time.monotonic()
+        self.out = out
 
     def __call__(self, message: str) -> None:
-        print(f"[{time.monotonic() - self.started:7.1f}s] {message}", flush=True)
+        print(
+            f"[{time.monotonic() - self.started:6.1f}s] {message}",
+            file=self.out or sys.stdout,
+            flush=True,
+        )
+
+
+class UsageError(Exception):
+    """Something the user can fix before any work starts; the message says what."""
 
 
 def _export_env(settings: Settings) -> None:
@@ -35,6 +59,7 @@ def _export_env(settings: Settings) -> None:
     os.environ.setdefault("DAGSTER_HOME", str(settings.dagster_home))
     os.environ.setdefault("MLFLOW_TRACKING_URI", settings.mlflow_tracking_uri)
     os.environ.setdefault("JOURNEY_WAREHOUSE", str(settings.warehouse_path))
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 
 
 def prepare(settings: Settings, progress: Progress) -> None:
@@ -44,59 +69,212 @@ def prepare(settings: Settings, progress: Progress) -> None:
 
     _export_env(settings)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    progress(f"dagster instance: {write_dagster_yaml(settings.dagster_home)}")
+    write_dagster_yaml(settings.dagster_home)
     # Always re-parse: the models may have changed since the last install.
-    progress(f"dbt manifest: {prepare_manifest(force=True)}")
+    prepare_manifest(force=True)
     ensure_tracking_store(settings.mlflow_tracking_uri)
-    progress(f"mlflow store: {settings.mlflow_tracking_uri}")
+    progress(
+        f"prepared: Dagster instance {settings.dagster_home}, dbt manifest, "
+        f"MLflow store {settings.mlflow_tracking_uri}"
+    )
 
 
-def _landing_days(settings: Settings) -> list[str]:
-    days = {
-        path.stem
-        for source, ext in SOURCES.items()
-        for path in (settings.landing_dir / source).glob(f"*.{ext}")
-    }
-    return sorted(days)
+@contextmanager
+def console_to_log(log_path: Path) -> Iterator[TextIO]:
+    """Send file descriptors 1 and 2 (this process and its children: dbt, MLflow, warnings)
+    to `log_path`; yield a stream on the real console for the progress lines."""
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = os.dup(1), os.dup(2)
+    log_fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    console = os.fdopen(os.dup(saved[0]), "w", buffering=1)
+    os.dup2(log_fd, 1)
+    os.dup2(log_fd, 2)
+    os.close(log_fd)
+    try:
+        yield console
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.dup2(saved[0], 1)
+        os.dup2(saved[1], 2)
+        for fd in saved:
+            os.close(fd)
+        console.close()
 
 
-def run(args: argparse.Namespace) -> int:
-    settings = get_settings()
-    progress = Progress()
-    prepare(settings, progress)
+def _day(text: str) -> str:
+    try:
+        return date.fromisoformat(text).isoformat()
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a day (YYYY-MM-DD)") from None
 
-    if args.regenerate or (not args.skip_generate and not _landing_days(settings)):
-        from orchestration.demo import generate
 
-        progress(f"generating demo exports into {settings.landing_dir}")
-        summary = generate(
-            settings.landing_dir,
-            settings.ground_truth_dir,
-            people=args.people,
-            days=args.days,
-            seed=args.seed,
-            start=settings.first_partition_date,
-            progress=progress,
+def landing_range(settings: Settings, first: str | None, last: str | None) -> tuple[str, str, str]:
+    """The days a stage covers: --from/--to, else the span of the landing files. Raises
+    UsageError, before any work, for files that cannot be loaded or have no partition."""
+    from orchestration.landing import outside_partitions, scan_landing
+
+    if settings.start_date:
+        _day_or_usage(settings.start_date, "JOURNEY_START_DATE")
+    scan = scan_landing(settings.landing_dir)
+    today = datetime.now(UTC).date()
+    problems = scan.problems + outside_partitions(
+        scan, date.fromisoformat(settings.first_partition_date), today
+    )
+    blocking = [p for p in problems if not p.endswith("ignored")]
+    if blocking:
+        raise UsageError(
+            f"{len(blocking)} landing file(s) in {settings.landing_dir} cannot be loaded:\n"
+            + "\n".join(f"  {p}" for p in blocking)
         )
-        progress(f"demo exports written: {summary}")
+    days = scan.days
+    if not days and (first is None or last is None):
+        raise UsageError(
+            f"no export files under {settings.landing_dir} (expected "
+            "<source>/<YYYY-MM-DD>.<ext>, see docs/raw_tables.md)"
+        )
+    first = first or days[0].isoformat()
+    last = last or days[-1].isoformat()
+    if first > last:
+        raise UsageError(f"--from {first} is after --to {last}")
+    if first < settings.first_partition_date:
+        raise UsageError(
+            f"--from {first} is before the first daily partition {settings.first_partition_date}"
+            " (JOURNEY_START_DATE)"
+        )
+    in_range = [d for d in days if first <= d.isoformat() <= last]
+    found = sum(
+        1 for ds in scan.days_by_source.values() for d in ds if first <= d.isoformat() <= last
+    )
+    what = f"{found:,} files on {len(in_range)} of the {_span(first, last)} days {first}..{last}"
+    return first, last, what
 
-    days = _landing_days(settings)
-    if not days:
-        print(f"No export files under {settings.landing_dir}: nothing to do.", file=sys.stderr)
-        return 1
 
-    from orchestration.pipeline import run_main_job
+def _span(first: str, last: str) -> int:
+    return (date.fromisoformat(last) - date.fromisoformat(first)).days + 1
 
-    run_main_job(first_day=days[0], last_day=days[-1], progress=progress)
-    print_summary(settings)
+
+def _day_or_usage(text: str, name: str) -> None:
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        raise UsageError(f"{name}={text!r} is not a day (YYYY-MM-DD)") from None
+
+
+def _generate_demo(args: argparse.Namespace, settings: Settings, progress: Progress) -> None:
+    from orchestration.demo import generate
+
+    progress(
+        f"generating demo exports: {args.people:,} people over {args.days} days "
+        f"(seed {args.seed}) into {settings.landing_dir}"
+    )
+    last_line = [time.monotonic()]
+
+    def throttled(line: str) -> None:
+        if time.monotonic() - last_line[0] >= GENERATOR_PROGRESS_SECONDS:
+            last_line[0] = time.monotonic()
+            progress(f"  {line}")
+
+    summary = generate(
+        settings.landing_dir,
+        settings.ground_truth_dir,
+        people=args.people,
+        days=args.days,
+        seed=args.seed,
+        start=settings.demo_start_date,
+        progress=throttled,
+    )
+    progress(f"demo exports written: {summary.sentence()}")
+
+
+
+
+def _stages(args: argparse.Namespace) -> list[str]:
+    return ["ingest", "transform", "train", "score"] if args.command == "run" else [args.command]
+
+
+def run_stages(args: argparse.Namespace, settings: Settings, progress: Progress) -> list[str]:
+    """Run the command's stages in order; returns what was skipped and why."""
+    from orchestration import pipeline
+
+    stages = _stages(args)
+    skipped: list[str] = []
+    first = last = None
+    if {"ingest", "transform", "score"} & set(stages) or args.command == "run":
+        first, last, what = landing_range(settings, args.first, args.last)
+        progress(f"landing: {what}")
+    if "ingest" in stages:
+        pipeline.run_stage(pipeline.INGEST_JOB, progress, first_day=first, last_day=last)
+    if "transform" in stages:
+        pipeline.run_stage(pipeline.TRANSFORM_JOB, progress, first_day=first, last_day=last)
+    if args.command == "run":
+        # Train, then score the last day with whatever champion there is (a new one or not).
+        report = pipeline.run_stage(pipeline.TRAIN_AND_SCORE_JOB, progress, first_day=last)
+        skipped += report.skipped
+    elif "train" in stages:
+        skipped += pipeline.run_stage(pipeline.TRAIN_JOB, progress).skipped
+    elif "score" in stages:
+        score_first = first if args.first else last
+        report = pipeline.run_stage(
+            pipeline.SCORE_JOB, progress, first_day=score_first, last_day=last
+        )
+        skipped += report.skipped
+    return skipped
+
+
+def stage_command(args: argparse.Namespace) -> int:
+    settings = get_settings()
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    log_path = settings.data_dir / "logs" / f"journey-{args.command}-{stamp}.log"
+    from orchestration.pipeline import StageFailed
+
+    with console_to_log(log_path) as console:
+        progress = Progress(console)
+        progress(f"journey {args.command}: details in {log_path}")
+        try:
+            prepare(settings, progress)
+            if args.command == "run" and (
+                args.regenerate or (not args.skip_generate and not _has_exports(settings))
+            ):
+                _generate_demo(args, settings, progress)
+            skipped = run_stages(args, settings, progress)
+        except UsageError as exc:
+            print(f"journey {args.command}: {exc}", file=console)
+            return 2
+        except StageFailed as exc:
+            print(f"journey {args.command}: {exc}\nlog: {log_path}", file=console)
+            return 1
+        except Exception as exc:  # a broken step: loud, with the traceback in the log
+            traceback.print_exc()
+            print(
+                f"journey {args.command}: {type(exc).__name__}: {exc}\ntraceback in {log_path}",
+                file=console,
+            )
+            return 1
+        for line in skipped:
+            progress(f"skipped {line}")
+        if args.command in ("run", "transform", "score"):
+            print_summary(settings, out=console, skipped=skipped)
+        progress(f"journey {args.command}: done")
     return 0
 
 
-def print_summary(settings: Settings) -> None:
+def _has_exports(settings: Settings) -> bool:
+    from orchestration.landing import scan_landing
+
+    return scan_landing(settings.landing_dir).files > 0
+
+
+def print_summary(
+    settings: Settings, out: TextIO | None = None, skipped: Sequence[str] = ()
+) -> None:
     import duckdb
 
+    out = out or sys.stdout
     with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
-        rows = con.execute(
+        tables = con.execute(
             """
             select schema_name, table_name
             from duckdb_tables()
@@ -104,22 +282,34 @@ def print_summary(settings: Settings) -> None:
             order by schema_name, table_name
             """
         ).fetchall()
-        print("\nTables (schema.table: rows)")
-        for schema, table in rows:
-            (count,) = con.execute(f'select count(*) from "{schema}"."{table}"').fetchone()
-            print(f"  {schema + '.' + table:<40} {count:>12,}")
+        counts = {
+            f"{schema}.{table}": con.execute(
+                f'select count(*) from "{schema}"."{table}"'
+            ).fetchone()[0]
+            for schema, table in tables
+        }
+    print("\nraw (rows loaded / rejected)", file=out)
+    for name, count in counts.items():
+        if name.startswith("raw.") and not name.endswith("__rejected"):
+            rejected = counts.get(f"{name}__rejected", 0)
+            print(f"  {name:<36} {count:>12,} {rejected:>8,}", file=out)
+    print("marts (rows)", file=out)
+    for name, count in counts.items():
+        if name.startswith("marts."):
+            print(f"  {name:<36} {count:>12,}", file=out)
+    if skipped:
+        print("skipped", file=out)
+        for line in skipped:
+            print(f"  {line}", file=out)
     print(
         f"""
 Warehouse:        {settings.warehouse_path}
 Serving copy:     {settings.serving_path}  (read-only, for BI tools)
 MLflow store:     {settings.mlflow_tracking_uri}
 Dagster instance: {settings.dagster_home}
-
-Open the UIs:
-  make dagster     # Dagster UI on http://127.0.0.1:3000
-  make mlflow-ui   # MLflow UI on http://127.0.0.1:5000
-  make dbt-docs    # dbt docs on http://127.0.0.1:8080
-"""
+UIs: make dagster (:3000) · make mlflow-ui (:5000) · make dbt-docs (:8080)
+""",
+        file=out,
     )
 
 
@@ -155,16 +345,37 @@ def dbt_docs(args: argparse.Namespace) -> int:
     return subprocess.call([*serve, "--no-browser"])
 
 
+def _add_range(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--from", dest="first", type=_day, help="first day (default: first landing file's day)"
+    )
+    parser.add_argument(
+        "--to", dest="last", type=_day, help="last day (default: last landing file's day)"
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="journey", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("prepare", help="dbt manifest, dagster.yaml and MLflow store")
-    run_parser = sub.add_parser("run", help="the main job, end to end")
-    run_parser.add_argument("--people", type=int, default=5000)
-    run_parser.add_argument("--days", type=int, default=180)
-    run_parser.add_argument("--seed", type=int, default=7)
-    run_parser.add_argument("--skip-generate", action="store_true", help="use existing exports")
+    run_parser = sub.add_parser(
+        "run", help="everything: demo exports if none, ingest, transform, train, score"
+    )
+    _add_range(run_parser)
+    run_parser.add_argument("--people", type=int, default=5000, help="demo size (5000)")
+    run_parser.add_argument("--days", type=int, default=180, help="demo days (180)")
+    run_parser.add_argument("--seed", type=int, default=7, help="demo seed (7)")
+    run_parser.add_argument(
+        "--skip-generate", action="store_true", help="use the exports in the landing dir"
+    )
     run_parser.add_argument("--regenerate", action="store_true", help="regenerate demo exports")
+    for name, text in (
+        ("ingest", "load the landing files into raw.*"),
+        ("transform", "dbt build (staging, intermediate, marts) with its tests"),
+        ("score", "score customers with the champion models; publish the serving copy"),
+    ):
+        _add_range(sub.add_parser(name, help=text))
+    sub.add_parser("train", help="train, register and promote both models")
     sub.add_parser("summary", help="tables and row counts")
     ui = sub.add_parser("mlflow-ui", help="MLflow UI on the project's store")
     ui.add_argument("--host", default="127.0.0.1")
@@ -177,8 +388,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "prepare":
         prepare(get_settings(), Progress())
         return 0
-    if args.command == "run":
-        return run(args)
+    if args.command in ("run", "ingest", "transform", "train", "score"):
+        if args.command == "train":
+            args.first = args.last = None
+        return stage_command(args)
     if args.command == "summary":
         print_summary(get_settings())
         return 0

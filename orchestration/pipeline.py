@@ -1,93 +1,212 @@
-"""The main job behind `journey run`: every asset for every partition of the exports.
+"""The stages behind `journey ingest | transform | train | score | run`.
 
-It runs the same Dagster jobs a data engineer would launch from the UI, in process and
-against the instance in DAGSTER_HOME, so the runs and materializations show up in the UI.
+Each stage runs the same Dagster job a data engineer launches from the UI, in process and
+against the instance in DAGSTER_HOME, so runs and materializations show up in the UI. A
+stage over several days is one run over the partition range (the assets' single-run
+backfill policy), so its cost follows the rows in the files, not the number of days.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 
 import dagster as dg
+
+# Dagster's tags for a run over a partition range; the only place that names them.
 from dagster._core.storage.tags import (
     ASSET_PARTITION_RANGE_END_TAG,
     ASSET_PARTITION_RANGE_START_TAG,
 )
 
 Progress = Callable[[str], None]
+POLL_SECONDS = 1.0
+
+INGEST_JOB = "ingest_exports"
+TRANSFORM_JOB = "dbt_build"
+TRAIN_JOB = "weekly_retrain"
+SCORE_JOB = "score_customers"
+TRAIN_AND_SCORE_JOB = "train_and_score"
 
 
-def _run_job(
-    defs: dg.Definitions,
-    name: str,
-    instance: dg.DagsterInstance,
-    progress: Progress,
-    *,
-    partition_key: str | None = None,
-    partition_range: tuple[str, str] | None = None,
-) -> dg.ExecuteInProcessResult:
-    job = defs.resolve_job_def(name)
-    tags = {"journey/trigger": "journey run"}
-    if partition_range is not None:
-        tags[ASSET_PARTITION_RANGE_START_TAG], tags[ASSET_PARTITION_RANGE_END_TAG] = partition_range
-    where = partition_key or (
-        f"{partition_range[0]}..{partition_range[1]}" if partition_range else ""
-    )
-    progress(f"job {name} [{where}] started")
-    result = job.execute_in_process(
-        # Per-file warnings stay in the run's log (Dagster UI); the console gets these lines.
-        run_config={"loggers": {"console": {"config": {"log_level": "ERROR"}}}},
-        instance=instance,
-        partition_key=partition_key,
-        tags=tags,
-        raise_on_error=False,
-    )
-    # One line per asset: partitions materialized and rows (per-partition counts summed).
-    totals: dict[str, list] = {}
-    for event in result.all_events:
-        if event.event_type_value == "ASSET_MATERIALIZATION":
-            materialization = event.event_specific_data.materialization
-            rows = materialization.metadata.get("dagster/row_count")
-            total = totals.setdefault(materialization.asset_key.to_user_string(), [0, None, ""])
-            total[0] += 1 if materialization.partition else 0
-            if rows is not None and "row_count_scope" in materialization.metadata:
-                total[1] = int(rows.value)  # a whole-table count, repeated per partition
-            elif rows is not None:
-                total[1] = (total[1] or 0) + int(rows.value)
-            if "validation_roc_auc" in materialization.metadata:
-                auc = materialization.metadata["validation_roc_auc"].value
-                promoted = materialization.metadata["promoted"].value
-                version = materialization.metadata["model_version"].value
-                total[2] = f"version {version}, validation ROC AUC {auc:.3f}, " + (
-                    "promoted to champion" if promoted else "not promoted"
-                )
-        elif event.event_type_value == "ASSET_CHECK_EVALUATION":
+def partition_range_tags(first_day: str, last_day: str) -> dict[str, str]:
+    """Run tags that make one run cover every daily partition from first_day to last_day."""
+    return {ASSET_PARTITION_RANGE_START_TAG: first_day, ASSET_PARTITION_RANGE_END_TAG: last_day}
+
+
+class StageFailed(RuntimeError):
+    """A Dagster run of a stage failed; the message names the failed steps and the run."""
+
+
+@dataclass
+class _AssetTally:
+    partitions: int = 0
+    rows: int | None = None
+    detail: str = ""
+
+
+@dataclass
+class StageReport:
+    """What a stage did, for the console and the final summary."""
+
+    job: str
+    run_id: str = ""
+    skipped: list[str] = field(default_factory=list)
+    failed_checks: list[str] = field(default_factory=list)
+
+
+def _describe(tally: _AssetTally) -> str:
+    if tally.detail:
+        return tally.detail
+    if tally.rows is None:
+        return "done"
+    return f"{tally.rows:,} row{'' if tally.rows == 1 else 's'}"
+
+
+def _tally(event: dg.EventLogEntry, tallies: dict[str, _AssetTally]) -> str | None:
+    """Fold one materialization into its asset's tally; returns a skip reason if it has one."""
+    materialization = event.dagster_event.event_specific_data.materialization
+    metadata = materialization.metadata
+    key = materialization.asset_key.to_user_string()
+    tally = tallies.setdefault(key, _AssetTally())
+    tally.partitions += 1 if materialization.partition else 0
+    rows = metadata.get("dagster/row_count")
+    if rows is not None and "row_count_scope" in metadata:
+        tally.rows = int(rows.value)  # a whole-table count, repeated per partition
+    elif rows is not None:
+        tally.rows = (tally.rows or 0) + int(rows.value)
+    if "validation_roc_auc" in metadata:
+        auc = metadata["validation_roc_auc"].value
+        promoted = metadata["promoted"].value
+        version = metadata["model_version"].value
+        tally.detail = f"version {version}, validation ROC AUC {auc:.3f}, " + (
+            "promoted to champion" if promoted else "not promoted"
+        )
+    skip = metadata.get("skip_reason")
+    if skip is not None:
+        tally.detail = f"skipped: {skip.value}"
+        return f"{key}: {skip.value}"
+    return None
+
+
+class _Watcher:
+    """Prints one line per finished step while the run is still going (the event log is
+    polled from a thread), so a long stage shows it is moving."""
+
+    def __init__(self, instance: dg.DagsterInstance, run_id: str, progress: Progress) -> None:
+        self.instance, self.run_id, self.progress = instance, run_id, progress
+        self.tallies: dict[str, _AssetTally] = {}
+        self.step_assets: dict[str, list[str]] = {}
+        self.report_skips: list[str] = []
+        self.failed_checks: list[str] = []
+        self._cursor: str | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+
+    def _loop(self) -> None:
+        while not self._stop.wait(POLL_SECONDS):
+            self.poll()
+
+    def poll(self) -> None:
+        try:
+            connection = self.instance.get_records_for_run(self.run_id, cursor=self._cursor)
+        except Exception:  # the run's storage may not exist yet
+            return
+        self._cursor = connection.cursor
+        for record in connection.records:
+            self._handle(record.event_log_entry)
+
+    def _handle(self, entry: dg.EventLogEntry) -> None:
+        event = entry.dagster_event
+        if event is None:
+            return
+        kind = event.event_type_value
+        if kind == "ASSET_MATERIALIZATION":
+            skip = _tally(entry, self.tallies)
+            if skip:
+                self.report_skips.append(skip)
+            key = event.event_specific_data.materialization.asset_key.to_user_string()
+            assets = self.step_assets.setdefault(event.step_key or "", [])
+            if key not in assets:
+                assets.append(key)
+        elif kind == "ASSET_CHECK_EVALUATION":
             evaluation = event.event_specific_data
             if not evaluation.passed:
-                key = evaluation.asset_key.to_user_string()
-                progress(f"  check FAILED {key}:{evaluation.check_name}")
-    for key, (partitions, rows, detail) in totals.items():
-        where = f" [{partitions} partitions]" if partitions > 1 else ""
-        what = detail or (f"{rows:,} rows" if rows is not None else "done")
-        progress(f"  materialized {key}{where}: {what}")
-    if not result.success:
-        failures = [
-            f"{e.step_key}: {e.event_specific_data.error.message.strip()}"
-            for e in result.all_events
-            if e.event_type_value == "STEP_FAILURE"
-        ]
-        raise RuntimeError(f"job {name} failed (run {result.run_id}):\n" + "\n".join(failures))
-    progress(f"job {name} succeeded (run {result.run_id[:8]})")
-    return result
+                name = f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}"
+                self.failed_checks.append(name)
+                severity = getattr(evaluation.severity, "value", "ERROR")
+                self.progress(f"  check {'warned' if severity == 'WARN' else 'FAILED'} {name}")
+        elif kind == "STEP_SUCCESS":
+            for key in self.step_assets.get(event.step_key or "", []):
+                tally = self.tallies[key]
+                where = f" [{tally.partitions} days]" if tally.partitions > 1 else ""
+                self.progress(f"  {key}{where}: {_describe(tally)}")
+
+    @contextmanager
+    def watching(self) -> Iterator[None]:
+        self._thread.start()
+        try:
+            yield
+        finally:
+            self._stop.set()
+            self._thread.join()
+            self.poll()  # whatever arrived after the last tick
 
 
-def run_main_job(first_day: str, last_day: str, progress: Progress) -> None:
-    # Built here, not imported: resources read the settings (env vars) when built.
+def run_stage(
+    name: str,
+    progress: Progress,
+    *,
+    first_day: str | None = None,
+    last_day: str | None = None,
+    run_config: dict | None = None,
+) -> StageReport:
+    """Run the Dagster job `name` over [first_day, last_day] (one partition if they are equal,
+    none if both are None) in process, printing a line per finished step."""
+    # Built here, not imported: resources and partitions read the settings when built.
     from orchestration.definitions import build_definitions
 
     defs = build_definitions()
+    job = defs.resolve_job_def(name)
+    tags = {"journey/trigger": "journey cli"}
+    partition_key = None
+    if first_day is not None and last_day is not None and first_day != last_day:
+        tags.update(partition_range_tags(first_day, last_day))
+        where = f" {first_day}..{last_day}"
+    elif first_day is not None:
+        partition_key = first_day
+        where = f" {first_day}"
+    else:
+        where = ""
+    run_id = str(uuid.uuid4())  # known before the run starts, so the watcher can follow it
     with dg.DagsterInstance.get() as instance:
-        every_day = (first_day, last_day)
-        _run_job(defs, "ingest_exports", instance, progress, partition_range=every_day)
-        _run_job(defs, "dbt_build", instance, progress, partition_range=every_day)
-        _run_job(defs, "train_and_score", instance, progress, partition_key=last_day)
+        progress(f"{name}{where}: run {run_id[:8]} started")
+        watcher = _Watcher(instance, run_id, progress)
+        with watcher.watching():
+            result = job.execute_in_process(
+                # The Dagster UI has every log line of the run; the console gets the progress.
+                run_config={
+                    **(run_config or {}),
+                    "loggers": {"console": {"config": {"log_level": "CRITICAL"}}},
+                },
+                instance=instance,
+                partition_key=partition_key,
+                tags=tags,
+                run_id=run_id,
+                raise_on_error=False,
+            )
+    if not result.success:
+        failures = [
+            f"  {e.step_key}: {e.event_specific_data.error.message.strip()}"
+            for e in result.all_events
+            if e.event_type_value == "STEP_FAILURE"
+        ]
+        raise StageFailed(
+            f"{name} failed (run {run_id}; its full log is in the Dagster UI):\n"
+            + "\n".join(failures)
+        )
+    progress(f"{name}{where}: succeeded")
+    return StageReport(name, run_id, watcher.report_skips, watcher.failed_checks)

@@ -27,6 +27,10 @@ SOURCES: dict[str, str] = {
 }
 
 
+# The demo's first day, and the first partition when nothing else says otherwise.
+DEFAULT_START_DATE = "2026-01-01"
+
+
 def _path(var: str, default: str) -> Path:
     value = os.environ.get(var)
     path = Path(value) if value else PROJECT_ROOT / default
@@ -42,7 +46,9 @@ class Settings:
     dagster_home: Path
     mlflow_tracking_uri: str
     ground_truth_dir: Path
-    first_partition_date: str
+    # JOURNEY_START_DATE when set; otherwise the first daily partition is the earliest export
+    # day in the landing directory (see `first_partition_date`).
+    start_date: str | None
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -57,9 +63,24 @@ class Settings:
             mlflow_tracking_uri=os.environ.get("MLFLOW_TRACKING_URI")
             or f"sqlite:///{mlflow_dir / 'mlflow.db'}",
             ground_truth_dir=_path("JOURNEY_GROUND_TRUTH_DIR", str(data_dir / "ground_truth")),
-            # First day of exports = first daily partition. The demo generator starts here too.
-            first_partition_date=os.environ.get("JOURNEY_START_DATE", "2026-01-01"),
+            start_date=os.environ.get("JOURNEY_START_DATE") or None,
         )
+
+    @property
+    def first_partition_date(self) -> str:
+        """First daily partition: JOURNEY_START_DATE, else the earliest export day found in
+        the landing directory, else the demo's first day. Read when definitions are built,
+        so the Dagster UI and the command line agree without anyone typing a date."""
+        if self.start_date:
+            return self.start_date
+        from orchestration.landing import earliest_landing_day
+
+        earliest = earliest_landing_day(self.landing_dir)
+        return earliest.isoformat() if earliest else DEFAULT_START_DATE
+
+    @property
+    def demo_start_date(self) -> str:
+        return self.start_date or DEFAULT_START_DATE
 
 
 def get_settings() -> Settings:

@@ -71,11 +71,22 @@ def train_and_score_job() -> dg.UnresolvedAssetJobDefinition:
     )
 
 
+@functools.cache
+def score_customers_job() -> dg.UnresolvedAssetJobDefinition:
+    return dg.define_asset_job(
+        "score_customers",
+        selection=SCORE_ASSETS,
+        partitions_def=daily_partitions(),
+        description="Score the day's customers with the champion models, publish the serving copy.",
+    )
+
+
 def all_jobs() -> list[dg.UnresolvedAssetJobDefinition]:
     return [
         ingest_exports_job(),
         dbt_build_job(),
         train_and_score_job(),
+        score_customers_job(),
         daily_refresh_job(),
         weekly_retrain_job(),
     ]

@@ -20,7 +20,7 @@ def _parser() -> argparse.ArgumentParser:
     gen.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
     gen.add_argument(
         "--start",
-        default=settings.first_partition_date,
+        default=settings.demo_start_date,
         help="first day, YYYY-MM-DD (default $JOURNEY_START_DATE or 2026-01-01)",
     )
     gen.add_argument("--out", default=str(settings.landing_dir), help="landing dir")

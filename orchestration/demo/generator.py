@@ -45,6 +45,15 @@ class GenerationSummary:
     anonymous_visitors: int
     ground_truth_rows: dict[str, int] = field(default_factory=dict)
 
+    def sentence(self) -> str:
+        rows = sum(self.rows_per_source.values())
+        per_source = ", ".join(f"{s} {n:,}" for s, n in self.rows_per_source.items() if n)
+        return (
+            f"{rows:,} rows in {self.files_written:,} files for {self.people:,} known people "
+            f"and {self.anonymous_visitors:,} anonymous visitors in {self.seconds:.0f} s "
+            f"({per_source})"
+        )
+
     def table(self) -> str:
         width = max(len(s) for s in self.rows_per_source)
         lines = [f"{'source':<{width}}  {'rows':>10}", f"{'-' * width}  {'-' * 10}"]
