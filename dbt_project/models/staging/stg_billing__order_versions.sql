@@ -19,6 +19,9 @@ final as (
         trim(order_id) as order_id,
         {{ normalize_identifier('contact_id') }} as contact_id,
         {{ normalize_email('email') }} as email,
+        -- Web ids of the buyer (optional export columns): link a checkout to its sessions.
+        {{ normalize_identifier('user_id') }} as user_id,
+        {{ normalize_identifier('anonymous_id') }} as anonymous_id,
         {{ to_utc_timestamp('ordered_at') }} as ordered_at,
         lower(nullif(trim(status), '')) as status,
         amount,

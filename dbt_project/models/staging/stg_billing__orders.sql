@@ -7,6 +7,8 @@ select
     order_id,
     contact_id,
     email,
+    user_id,
+    anonymous_id,
     ordered_at,
     status,
     amount,

@@ -10,6 +10,8 @@ normalised as (
     select
         trim(subscription_id) as subscription_id,
         {{ normalize_identifier('contact_id') }} as contact_id,
+        {{ normalize_identifier('user_id') }} as user_id,
+        {{ normalize_identifier('anonymous_id') }} as anonymous_id,
         lower(nullif(trim(plan), '')) as plan,
         mrr,
         {{ to_utc_timestamp('started_at') }} as started_at,
@@ -37,7 +39,7 @@ per_day as (
     where line_rank = 1
 ),
 
-{%- set content = ['contact_id', 'plan', 'mrr', 'started_at', 'canceled_at', 'cancel_reason', 'status'] %}
+{%- set content = ['contact_id', 'user_id', 'anonymous_id', 'plan', 'mrr', 'started_at', 'canceled_at', 'cancel_reason', 'status'] %}
 
 -- A new version starts wherever the content differs from the previous export day's; an
 -- unchanged re-send extends the version it repeats.

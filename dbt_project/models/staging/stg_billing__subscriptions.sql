@@ -7,6 +7,8 @@ with versions as (
 select
     subscription_id,
     contact_id,
+    user_id,
+    anonymous_id,
     plan,
     mrr,
     started_at,

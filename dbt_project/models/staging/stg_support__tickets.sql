@@ -21,6 +21,8 @@ final as (
     select
         trim(ticket_id) as ticket_id,
         {{ normalize_email('requester_email') }} as requester_email,
+        {{ normalize_identifier('user_id') }} as user_id,
+        {{ normalize_identifier('anonymous_id') }} as anonymous_id,
         {{ to_utc_timestamp('created_at') }} as created_at,
         {{ to_utc_timestamp('updated_at') }} as updated_at,
         {{ to_utc_timestamp('solved_at') }} as solved_at,

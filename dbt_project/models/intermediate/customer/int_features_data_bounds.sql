@@ -1,9 +1,9 @@
 -- First and latest day with data (UTC). Snapshots start on the first day; a label window
 -- is complete only when it ends on or before the latest day. Subscription dates are left
 -- out: a cancellation can be scheduled for a future period end.
--- stg_segment__web_events is materialized as a table, so reading it directly is cheap.
+-- int_web_events is a view over the (table) Segment staging and the Snowplow staging.
 with web_events as (
-    select * from {{ ref('stg_segment__web_events') }}
+    select * from {{ ref('int_web_events') }}
 ),
 
 email_events as (

@@ -1,5 +1,7 @@
 -- Orders resolved to known customers. The order's contact_id links first (a billing system
--- key is more reliable than a typed email), then its email.
+-- key is more reliable than a typed email), then its email, then the web ids the export may
+-- carry (user_id, then anonymous_id): a checkout known only by its device still resolves
+-- through that device's web identity (identity makes a device seen on an order known).
 with orders as (
     select * from {{ ref('stg_billing__orders') }}
 ),
@@ -12,7 +14,9 @@ identifiers as (
 resolved as (
     select
         orders.order_id,
-        coalesce(by_contact.customer_id, by_email.customer_id) as customer_id,
+        coalesce(
+            by_contact.customer_id, by_email.customer_id, by_user.customer_id, by_device.customer_id
+        ) as customer_id,
         orders.ordered_at,
         orders.status,
         orders.amount,
@@ -26,6 +30,12 @@ resolved as (
     left join identifiers as by_email
         on by_email.identifier_type = 'email'
         and by_email.identifier = orders.email
+    left join identifiers as by_user
+        on by_user.identifier_type = 'user_id'
+        and by_user.identifier = orders.user_id
+    left join identifiers as by_device
+        on by_device.identifier_type = 'anonymous_id'
+        and by_device.identifier = orders.anonymous_id
 ),
 
 final as (

@@ -1,6 +1,7 @@
 -- Identity resolution: the connected components of the identifier graph, one customer per
 -- component. Every identifier seen anywhere (also anonymous ids that never identify) gets a
--- customer_id; is_known says whether the component holds a user_id, email or contact_id.
+-- customer_id; is_known says whether the component holds a user_id, email or contact_id, or
+-- an identifier seen on a business record (e.g. the anonymous_id of an order: a buyer).
 --
 -- customer_id = 'cus_' || hash(earliest-seen identifier of the component), ties broken by
 -- type rank then value, so identifiers joining later keep the id and a merge of two profiles
@@ -20,7 +21,9 @@ nodes as (
         identifier_type,
         identifier,
         identifier_type || ':' || identifier as node,
-        min(first_seen_at) as first_seen_at
+        min(first_seen_at) as first_seen_at,
+        -- Seen outside the web trackers: on a CRM, billing, support or email record.
+        max(case when evidence_source not in ('segment', 'snowplow') then 1 else 0 end) as on_business_record
     from observations
     group by identifier_type, identifier
 ),
@@ -62,6 +65,7 @@ ranked as (
         nodes.identifier,
         nodes.node,
         nodes.first_seen_at,
+        nodes.on_business_record,
         components.component,
         case nodes.identifier_type
             when 'contact_id' then 1
@@ -93,7 +97,7 @@ final as (
         ranked.identifier,
         'cus_' || {{ dbt.hash('anchors.anchor_node') }} as customer_id,
         ranked.first_seen_at,
-        max(case when ranked.identifier_type <> 'anonymous_id' then 1 else 0 end)
+        max(case when ranked.identifier_type <> 'anonymous_id' or ranked.on_business_record = 1 then 1 else 0 end)
             over (partition by ranked.component) = 1 as is_known
     from ranked
     inner join anchors on anchors.component = ranked.component

@@ -32,7 +32,7 @@ with events as (
         event_at,
         utm_source,
         _partition_date
-    from {{ ref('stg_segment__web_events') }}
+    from {{ ref('int_web_events') }}
 ),
 
 {% if is_incremental() %}

@@ -2,7 +2,7 @@
 -- because customer_id of old events changes when identities merge; the expensive, ordered part
 -- (sessionization) is the incremental int_web_event_sessions.
 with events as (
-    select * from {{ ref('stg_segment__web_events') }}
+    select * from {{ ref('int_web_events') }}
 ),
 
 sessions as (
