@@ -10,6 +10,7 @@ import duckdb
 import mlflow
 import pytest
 
+from orchestration.demo.sink import DEMO_SOURCES
 from orchestration.settings import SOURCES
 from tests.conftest import DEMO_AUC_FLOOR, DemoPipeline, run_journey
 
@@ -53,7 +54,7 @@ def _counts(pipeline: DemoPipeline) -> dict[str, int]:
 
 def test_every_input_line_is_loaded_or_rejected(demo_pipeline: DemoPipeline) -> None:
     counts = _counts(demo_pipeline)
-    for source in SOURCES:
+    for source in DEMO_SOURCES:  # the sources the demo writes files for
         loaded, rejected = counts[f"raw.{source}"], counts[f"raw.{source}__rejected"]
         assert loaded > 0, source
         assert loaded + rejected == _data_lines(demo_pipeline, source), source

@@ -17,6 +17,10 @@ from pathlib import Path
 from orchestration.demo.catalog import CORRUPTIBLE, CSV_HEADERS
 from orchestration.settings import SOURCES
 
+# The sources the demo writes: web events plus the CSV exports of the catalog. Other sources
+# in SOURCES (e.g. snowplow_events) get no files, as when a user has no such export.
+DEMO_SOURCES: tuple[str, ...] = tuple(s for s in SOURCES if s == "web_events" or s in CSV_HEADERS)
+
 _TZ_CACHE: dict[int, timezone] = {}
 
 
@@ -141,7 +145,7 @@ class DayFiles:
     def __init__(self, out_dir: Path, days: list[str]) -> None:
         self.out_dir = out_dir
         self.days = days
-        self.rows_written: dict[str, int] = {s: 0 for s in SOURCES}
+        self.rows_written: dict[str, int] = {s: 0 for s in DEMO_SOURCES}
 
     def path(self, source: str, day: int) -> Path:
         return self.out_dir / source / f"{self.days[day]}.{SOURCES[source]}"
@@ -149,7 +153,7 @@ class DayFiles:
     def reset(self) -> int:
         """Delete every old file of our sources, then write headers (or empty files)."""
         count = 0
-        for source in SOURCES:
+        for source in DEMO_SOURCES:
             folder = self.out_dir / source
             folder.mkdir(parents=True, exist_ok=True)
             for old in folder.iterdir():
