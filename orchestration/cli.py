@@ -23,7 +23,7 @@ import subprocess
 import sys
 import time
 import traceback
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -189,22 +189,19 @@ def _generate_demo(args: argparse.Namespace, settings: Settings, progress: Progr
     progress(f"demo exports written: {summary.sentence()}")
 
 
-
-
 def _stages(args: argparse.Namespace) -> list[str]:
     return ["ingest", "transform", "train", "score"] if args.command == "run" else [args.command]
 
 
-def run_stages(args: argparse.Namespace, settings: Settings, progress: Progress) -> list[str]:
-    """Run the command's stages in order; returns what was skipped and why."""
+def run_stages(
+    args: argparse.Namespace, settings: Settings, progress: Progress, days: tuple[str, str] | None
+) -> list[str]:
+    """Run the command's stages in order over `days`; returns what was skipped and why."""
     from orchestration import pipeline
 
     stages = _stages(args)
+    first, last = days or (None, None)
     skipped: list[str] = []
-    first = last = None
-    if {"ingest", "transform", "score"} & set(stages) or args.command == "run":
-        first, last, what = landing_range(settings, args.first, args.last)
-        progress(f"landing: {what}")
     if "ingest" in stages:
         pipeline.run_stage(pipeline.INGEST_JOB, progress, first_day=first, last_day=last)
     if "transform" in stages:
@@ -216,7 +213,7 @@ def run_stages(args: argparse.Namespace, settings: Settings, progress: Progress)
     elif "train" in stages:
         skipped += pipeline.run_stage(pipeline.TRAIN_JOB, progress).skipped
     elif "score" in stages:
-        score_first = first if args.first else last
+        score_first = first if args.first else last  # by default, the last day only
         report = pipeline.run_stage(
             pipeline.SCORE_JOB, progress, first_day=score_first, last_day=last
         )
@@ -234,12 +231,17 @@ def stage_command(args: argparse.Namespace) -> int:
         progress = Progress(console)
         progress(f"journey {args.command}: details in {log_path}")
         try:
-            prepare(settings, progress)
             if args.command == "run" and (
                 args.regenerate or (not args.skip_generate and not _has_exports(settings))
             ):
                 _generate_demo(args, settings, progress)
-            skipped = run_stages(args, settings, progress)
+            days = None
+            if args.command != "train":  # checked before any work starts
+                first, last, what = landing_range(settings, args.first, args.last)
+                progress(f"landing: {what}")
+                days = (first, last)
+            prepare(settings, progress)
+            skipped = run_stages(args, settings, progress, days)
         except UsageError as exc:
             print(f"journey {args.command}: {exc}", file=console)
             return 2
