@@ -20,8 +20,10 @@ import dagster as dg
 from dagster._core.storage.tags import (
     ASSET_PARTITION_RANGE_END_TAG,
     ASSET_PARTITION_RANGE_START_TAG,
+    PARTITION_NAME_TAG,
 )
 
+SINGLE_PARTITION_TAG = PARTITION_NAME_TAG  # the tag of a run for one partition
 Progress = Callable[[str], None]
 POLL_SECONDS = 1.0
 
