@@ -104,6 +104,38 @@ def console_to_log(log_path: Path) -> Iterator[TextIO]:
         console.close()
 
 
+class Busy(Exception):
+    """Another journey command holds this data directory."""
+
+
+@contextmanager
+def exclusive(lock_path: Path, command: str) -> Iterator[None]:
+    """One pipeline command per data directory at a time: a second one fails fast, naming
+    the one that runs (the lock is released by the kernel if that process is killed)."""
+    import fcntl
+
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with lock_path.open("a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another journey command"
+            raise Busy(
+                f"{holder} is using {lock_path.parent}; wait for it to finish or stop it"
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        started = datetime.now().isoformat(timespec="seconds")
+        handle.write(f"`journey {command}` (pid {os.getpid()}, started {started})")
+        handle.flush()
+        try:
+            yield
+        finally:
+            handle.seek(0)
+            handle.truncate()
+
+
 def _day(text: str) -> str:
     try:
         return date.fromisoformat(text).isoformat()
@@ -225,6 +257,15 @@ def stage_command(args: argparse.Namespace) -> int:
     settings = get_settings()
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     log_path = settings.data_dir / "logs" / f"journey-{args.command}-{stamp}.log"
+    try:
+        with exclusive(settings.data_dir / "journey.lock", args.command):
+            return _stage_command(args, settings, log_path)
+    except Busy as exc:
+        print(f"journey {args.command}: {exc}", file=sys.stderr)
+        return 2
+
+
+def _stage_command(args: argparse.Namespace, settings: Settings, log_path: Path) -> int:
     from orchestration.pipeline import StageFailed
 
     with console_to_log(log_path) as console:
@@ -255,10 +296,11 @@ def stage_command(args: argparse.Namespace) -> int:
                 file=console,
             )
             return 1
-        for line in skipped:
-            progress(f"skipped {line}")
         if args.command in ("run", "transform", "score"):
             print_summary(settings, out=console, skipped=skipped)
+        else:
+            for line in skipped:
+                progress(f"skipped {line}")
         progress(f"journey {args.command}: done")
     return 0
 

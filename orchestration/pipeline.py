@@ -8,6 +8,8 @@ backfill policy), so its cost follows the rows in the files, not the number of d
 
 from __future__ import annotations
 
+import os
+import socket
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -158,6 +160,50 @@ class _Watcher:
             self.poll()  # whatever arrived after the last tick
 
 
+TRIGGER_TAG, PID_TAG, HOST_TAG = "journey/trigger", "journey/pid", "journey/host"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def recover_killed_runs(instance: dg.DagsterInstance, progress: Progress) -> list[str]:
+    """Mark failed the runs a killed `journey` process left in progress, and free their pool
+    slots: Dagster frees slots only when a run ends, so without this the next run would wait
+    forever for the warehouse pool. Returns the run ids recovered."""
+    unfinished = instance.get_runs(
+        filters=dg.RunsFilter(
+            statuses=[
+                dg.DagsterRunStatus.STARTED,
+                dg.DagsterRunStatus.STARTING,
+                dg.DagsterRunStatus.NOT_STARTED,
+            ],
+            tags={HOST_TAG: socket.gethostname()},
+        )
+    )
+    recovered = []
+    for run in unfinished:
+        pid = run.tags.get(PID_TAG)
+        if pid is None or _alive(int(pid)):
+            continue
+        instance.report_run_failed(
+            run, message=f"the journey process (pid {pid}) that ran it was killed"
+        )
+        instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
+        progress(
+            f"run {run.run_id[:8]} ({run.job_name}) was left unfinished by a killed journey "
+            f"process (pid {pid}): marked failed, its warehouse slot freed; re-running"
+        )
+        recovered.append(run.run_id)
+    return recovered
+
+
 def run_stage(
     name: str,
     progress: Progress,
@@ -173,7 +219,7 @@ def run_stage(
 
     defs = build_definitions()
     job = defs.resolve_job_def(name)
-    tags = {"journey/trigger": "journey cli"}
+    tags = {TRIGGER_TAG: "journey cli", PID_TAG: str(os.getpid()), HOST_TAG: socket.gethostname()}
     partition_key = None
     if first_day is not None and last_day is not None and first_day != last_day:
         tags.update(partition_range_tags(first_day, last_day))
@@ -185,6 +231,7 @@ def run_stage(
         where = ""
     run_id = str(uuid.uuid4())  # known before the run starts, so the watcher can follow it
     with dg.DagsterInstance.get() as instance:
+        recover_killed_runs(instance, progress)
         progress(f"{name}{where}: run {run_id[:8]} started")
         watcher = _Watcher(instance, run_id, progress)
         with watcher.watching():
