@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -20,7 +20,9 @@ from orchestration.ingest.loaders import (
     count_data_lines,
     landing_path,
     load_file,
+    load_partitions,
     reconcile_partition,
+    reconcile_partitions,
     scan_csv_records,
 )
 from orchestration.ingest.sensors import landing_file_sensor
@@ -668,3 +670,226 @@ def test_definitions_load_and_wire_resources_from_settings(journey_env):
     assert sensor.job_name == "daily_refresh"
     assert Path(defs.resources["warehouse"].path) == journey_env.warehouse_path
     assert Path(defs.resources["landing"].root) == journey_env.landing_dir
+
+
+# --- optional columns, ranges, Snowplow ---------------------------------------------------
+
+FIXTURES = Path(__file__).parent / "fixtures" / "snowplow"
+
+
+def test_optional_link_ids_load_when_present_and_are_null_when_absent(
+    warehouse_con, landing_dir, write_landing
+):
+    write_landing("orders", DAY, orders_csv(order("1")))
+    write_landing(
+        "orders",
+        NEXT_DAY,
+        orders_csv(order("2") + ",u-2,anon-2", header=ORDERS_HEADER + ",user_id,anonymous_id"),
+    )
+    loaded = load_partitions(warehouse_con, "orders", [DAY, NEXT_DAY], landing_dir)
+    assert (loaded.rows_loaded, loaded.rows_rejected) == (2, 0)
+    assert all(p.warnings == [] for p in loaded.partitions)
+    assert warehouse_con.execute(
+        "select order_id, user_id, anonymous_id from raw.orders order by 1"
+    ).fetchall() == [("1", None, None), ("2", "u-2", "anon-2")]
+    for source in ("subscriptions", "support_tickets"):
+        assert {"user_id", "anonymous_id"} <= set(SOURCE_COLUMNS[source])
+        assert "user_id" not in required_columns(source)
+
+
+def test_raw_tables_of_an_older_contract_gain_the_new_columns(warehouse_con):
+    warehouse_con.execute("create schema raw")
+    warehouse_con.execute("create table raw.orders (order_id varchar, _partition_date date)")
+    ensure_raw_tables(warehouse_con, ["orders"])
+    columns = [r[0] for r in warehouse_con.execute("describe raw.orders").fetchall()]
+    assert {"user_id", "anonymous_id", "_line_number"} <= set(columns)
+
+
+def test_a_range_is_loaded_at_once_and_missing_days_cost_nothing(
+    warehouse_con, landing_dir, write_landing
+):
+    days = [DAY + timedelta(days=i) for i in range(255)]
+    with_files = {days[0]: "1", days[100]: "2", days[254]: "3"}
+    for day, order_id in with_files.items():
+        write_landing("orders", day, orders_csv(order(order_id), order(order_id + "x", "bad")))
+
+    loaded = load_partitions(warehouse_con, "orders", days, landing_dir)
+
+    assert (loaded.files, loaded.rows_loaded, loaded.rows_rejected) == (3, 3, 3)
+    assert sum(p.missing for p in loaded.partitions) == 252
+    assert loaded.seconds < 5  # 252 missing days are a failed open each, not a transaction
+    assert warehouse_con.execute(
+        "select _partition_date, _source_file, _line_number from raw.orders order by 1"
+    ).fetchall() == [(d, f"orders/{d}.csv", 2) for d in with_files]
+    checks = reconcile_partitions(warehouse_con, "orders", days, landing_dir)
+    assert len(checks) == 255 and all(c.passed for c in checks)
+    assert sum(c.lines_in_file for c in checks) == 6
+
+
+def test_an_unreadable_file_fails_the_range_and_changes_no_day(
+    warehouse_con, landing_dir, write_landing
+):
+    write_landing("orders", DAY, orders_csv(order("1")))
+    write_landing("orders", NEXT_DAY, orders_csv(order("2")))
+    load_partitions(warehouse_con, "orders", [DAY, NEXT_DAY], landing_dir)
+
+    write_landing("orders", DAY, orders_csv(order("3")))
+    # Mixed line endings: DuckDB fails the whole read; the error names the file.
+    write_landing("orders", NEXT_DAY, f"{ORDERS_HEADER}\n{order('4')}\r\n{order('5')}\n")
+    with pytest.raises(LoadError, match=r"orders/2026-01-06\.csv: DuckDB could not parse"):
+        load_partitions(warehouse_con, "orders", [DAY, NEXT_DAY], landing_dir)
+    assert warehouse_con.execute("select order_id from raw.orders order by 1").fetchall() == [
+        ("1",),
+        ("2",),
+    ]
+
+
+def test_files_with_different_headers_load_in_one_range(warehouse_con, landing_dir, write_landing):
+    write_landing("orders", DAY, orders_csv(order("1"), order("2", amount="x")))
+    reordered = "amount,order_id,contact_id,email,ordered_at,status,currency,plan,order_type"
+    write_landing(
+        "orders",
+        NEXT_DAY,
+        orders_csv(
+            "bad,9,c9,a@x.com,2026-01-06T10:00:00Z,paid,EUR,pro,new",
+            "9.99,10,c10,a@x.com,2026-01-06T10:00:00Z,paid,EUR,pro,new",
+            header=reordered,
+        ),
+    )
+    loaded = load_partitions(warehouse_con, "orders", [DAY, NEXT_DAY], landing_dir)
+    assert [(p.rows_loaded, p.rows_rejected) for p in loaded.partitions] == [(1, 1), (1, 1)]
+    assert rejected(warehouse_con, "orders")[1][:3] == ("orders/2026-01-06.csv", 2, "amount")
+    assert warehouse_con.execute(
+        "select order_id, amount, _line_number from raw.orders order by 1"
+    ).fetchall() == [("1", Decimal("12.50"), 2), ("10", Decimal("9.99"), 3)]
+
+
+def test_preview_masks_personal_data(warehouse_con, landing_dir, write_landing):
+    columns = SOURCE_COLUMNS["crm_contacts"]
+    row = ",".join(SAMPLE_VALUES[t] for t in columns.values())
+    write_landing("crm_contacts", DAY, ",".join(columns) + "\n" + row + "\n")
+    write_landing(
+        "web_events", DAY, web_event("m1", type="identify", traits={"email": "a@x.com"}) + "\n"
+    )
+    [contact] = load(warehouse_con, landing_dir, "crm_contacts").preview
+    assert contact["email"] == contact["first_name"] == contact["last_name"] == "***"
+    assert contact["contact_id"] == "x"
+    [event] = load(warehouse_con, landing_dir, "web_events").preview
+    assert "a@x.com" not in json.dumps(event, default=str)
+
+
+def _copy_snowplow_fixture(landing_dir: Path) -> list[date]:
+    folder = landing_dir / "snowplow_events"
+    folder.mkdir(parents=True, exist_ok=True)
+    days = []
+    for path in sorted(FIXTURES.glob("*.tsv")):
+        (folder / path.name).write_bytes(path.read_bytes())
+        days.append(date.fromisoformat(path.stem))
+    return days
+
+
+def test_snowplow_fixture_loads(warehouse_con, landing_dir):
+    days = _copy_snowplow_fixture(landing_dir)
+
+    loaded = load_partitions(warehouse_con, "snowplow_events", days, landing_dir)
+
+    assert [(p.lines_read, p.rows_loaded, p.rows_rejected) for p in loaded.partitions] == [
+        (16, 16, 0),
+        (19, 18, 1),
+    ]
+    assert any("unknown column(s) v_tracker" in w for w in loaded.partitions[0].warnings)
+    [(source_file, line, field, reason, raw)] = rejected(warehouse_con, "snowplow_events")
+    assert (source_file, line, field) == ("snowplow_events/2026-01-06.tsv", 9, "collector_tstamp")
+    assert reason.startswith("CAST") and "06/01/2026 19:09" in raw
+    assert all(
+        c.passed for c in reconcile_partitions(warehouse_con, "snowplow_events", days, landing_dir)
+    )
+    first = warehouse_con.execute(
+        """select collector_tstamp, mkt_source, mkt_medium, mkt_campaign, domain_sessionidx,
+                  _line_number, _source_file
+           from raw.snowplow_events order by collector_tstamp limit 1"""
+    ).fetchone()
+    # Snowplow timestamps carry no offset: they are UTC.
+    assert first[0] == datetime(2026, 1, 5, 9, 2, 11, 814000, tzinfo=UTC)
+    assert first[1:] == ("google", "cpc", "winter_sale", 1, 2, "snowplow_events/2026-01-05.tsv")
+    summary = warehouse_con.execute(
+        """select count(distinct domain_userid), count(distinct user_id),
+                  count(*) filter (where event = 'page_view'),
+                  count(*) filter (where event = 'struct'), sum(tr_total)
+           from raw.snowplow_events"""
+    ).fetchone()
+    assert summary == (3, 1, 22, 11, Decimal("588.00"))
+    types = dict(
+        warehouse_con.execute(
+            "select column_name, data_type from duckdb_columns() "
+            "where table_name = 'snowplow_events'"
+        ).fetchall()
+    )
+    assert (types["derived_tstamp"], types["tr_total"], types["page_title"]) == (
+        "TIMESTAMP WITH TIME ZONE",
+        "DECIMAL(12,2)",
+        "VARCHAR",
+    )
+
+
+def test_snowplow_row_rules(warehouse_con, landing_dir, write_landing):
+    header = "event_id\tevent\tcollector_tstamp\tdomain_userid\tuser_id\tpage_title"
+    lines = [
+        'e1\tpage_view\t2026-01-05 10:15:00.123\td1\t\tSay "hi"',  # 2: loaded, quote is text
+        "\tpage_view\t2026-01-05 10:16:00\td1\t\tx",  # 3: no event_id
+        "e3\tpage_view\t2026-01-05 10:17:00\t\t\tx",  # 4: no visitor id at all
+        "e4\tstruct\t2026-01-05 10:18:00\t\tu-1\tx",  # 5: user_id alone is enough
+        "e5\tstruct\tsoon\td1\t\tx",  # 6: bad timestamp
+    ]
+    write_landing("snowplow_events", DAY, "\n".join([header, *lines]) + "\n")
+    warehouse_con.execute("set TimeZone = 'America/New_York'")  # the load still reads UTC
+
+    result = load(warehouse_con, landing_dir, "snowplow_events")
+
+    assert (result.lines_read, result.rows_loaded, result.rows_rejected) == (5, 2, 3)
+    got = [
+        (line, field, reason)
+        for _, line, field, reason, _ in rejected(warehouse_con, "snowplow_events")
+    ]
+    assert got[:2] == [
+        (3, "event_id", "missing event_id"),
+        (4, "domain_userid, user_id", "neither domain_userid nor user_id"),
+    ]
+    assert got[2][:2] == (6, "collector_tstamp") and '"soon"' in got[2][2]
+    assert warehouse_con.execute(
+        "select event_id, page_title, collector_tstamp from raw.snowplow_events order by 1"
+    ).fetchall() == [
+        ("e1", 'Say "hi"', datetime(2026, 1, 5, 10, 15, 0, 123000, tzinfo=UTC)),
+        ("e4", "x", datetime(2026, 1, 5, 10, 18, tzinfo=UTC)),
+    ]
+    assert warehouse_con.execute("select current_setting('TimeZone')").fetchone() == (
+        "America/New_York",
+    )
+
+
+def test_materialize_a_range_records_each_day_and_one_summary(journey_env, write_landing):
+    days = _copy_snowplow_fixture(journey_env.landing_dir)
+    result = dg.materialize(
+        [build_ingestion_asset("snowplow_events")],
+        resources=_resources(journey_env),
+        tags={
+            "dagster/asset_partition_range_start": str(days[0]),
+            "dagster/asset_partition_range_end": str(days[-1] + timedelta(days=2)),
+        },
+    )
+    assert result.success
+    meta = _materializations(result)
+    assert len(meta) == 4
+    last_day = str(days[-1] + timedelta(days=2))  # no file: the run summary still lands here
+    with_preview = [key for key, m in meta.items() if "preview" in m]
+    assert with_preview == [("snowplow_events", last_day)]
+    summary = meta[("snowplow_events", last_day)]
+    assert (summary["run_files"], summary["run_rows_loaded"], summary["run_rows_rejected"]) == (
+        2,
+        34,
+        1,
+    )
+    assert summary["run_rows_per_second"] > 0
+    assert meta[("snowplow_events", str(days[0]))]["rows_loaded"] == 16
+    [check] = result.get_asset_check_evaluations()
+    assert check.passed and check.metadata["partitions_checked"].value == 4
