@@ -1,0 +1,180 @@
+"""Ingestion throughput against DuckDB reading the same files, and the cost of a sparse range.
+
+    .venv/bin/python benchmarks/bench_ingest.py                 # demo: 5,000 people, 180 days
+    .venv/bin/python benchmarks/bench_ingest.py --landing DIR   # your own landing dir
+    .venv/bin/python benchmarks/bench_ingest.py --sparse        # ~200 events over 255 days
+
+For each source, in one process and on fresh DuckDB files in a temp dir:
+(a) baseline: one plain `read_csv` / `read_json` of all the source's files into a table;
+(b) ours: `load_partitions` + `reconcile_partitions` over the whole range, exactly what the
+    `raw/<source>` asset body calls (without Dagster's event-log writes).
+Prints rows, seconds and rows/s per source and baseline_time / our_time overall.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+import duckdb
+
+from orchestration.ingest.contract import SOURCE_COLUMNS
+from orchestration.ingest.loaders import load_partitions, reconcile_partitions
+from orchestration.settings import SOURCES
+
+
+def _days(landing: Path) -> list[date]:
+    """Every day from the first to the last export day found (gaps included)."""
+    found = {
+        date.fromisoformat(p.stem)
+        for source, ext in SOURCES.items()
+        for p in (landing / source).glob(f"*.{ext}")
+    }
+    if not found:
+        raise SystemExit(f"no export files under {landing}")
+    first, last = min(found), max(found)
+    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
+
+
+def _baseline(con: duckdb.DuckDBPyConnection, source: str, files: list[str]) -> tuple[int, float]:
+    """DuckDB alone: one read of all files into a table, types auto-detected, no checks."""
+    if SOURCES[source] == "jsonl":
+        reader = "read_json(?, format = 'newline_delimited', ignore_errors = true)"
+    else:
+        delim = "\t" if SOURCES[source] == "tsv" else ","
+        reader = f"read_csv(?, header = true, delim = '{delim}', ignore_errors = true)"
+    started = time.perf_counter()
+    con.execute(f"create or replace table baseline_{source} as select * from {reader}", [files])
+    seconds = time.perf_counter() - started
+    (rows,) = con.execute(f"select count(*) from baseline_{source}").fetchone()
+    return rows, seconds
+
+
+def _ours(con: duckdb.DuckDBPyConnection, source: str, days: list[date], landing: Path):
+    started = time.perf_counter()
+    loaded = load_partitions(con, source, days, landing)
+    checks = reconcile_partitions(con, source, days, landing)
+    seconds = time.perf_counter() - started
+    assert all(c.passed for c in checks), [c.describe() for c in checks if not c.passed]
+    return loaded.rows_loaded + loaded.rows_rejected, loaded.files, seconds
+
+
+def compare(landing: Path, work: Path) -> None:
+    days = _days(landing)
+    print(f"landing {landing}: {days[0]} … {days[-1]} ({len(days)} days)")
+    print(f"{'source':<18}{'files':>6}{'rows':>10}{'duckdb s':>10}{'ours s':>9}{'ours rows/s':>13}")
+    base_con = duckdb.connect(str(work / "baseline.duckdb"))
+    our_con = duckdb.connect(str(work / "warehouse.duckdb"))
+    our_con.execute("set TimeZone = 'UTC'")
+    totals = [0, 0, 0.0, 0.0]
+    for source, ext in SOURCES.items():
+        files = sorted(str(p) for p in (landing / source).glob(f"*.{ext}") if p.stat().st_size)
+        if not files:
+            continue
+        _, base_seconds = _baseline(base_con, source, files)
+        rows, n_files, seconds = _ours(our_con, source, days, landing)
+        print(
+            f"{source:<18}{n_files:>6}{rows:>10,}{base_seconds:>10.2f}{seconds:>9.2f}"
+            f"{rows / seconds:>13,.0f}"
+        )
+        for i, value in enumerate((n_files, rows, base_seconds, seconds)):
+            totals[i] += value
+    files, rows, base_seconds, seconds = totals
+    print(
+        f"{'total':<18}{files:>6}{rows:>10,}{base_seconds:>10.2f}{seconds:>9.2f}"
+        f"{rows / seconds:>13,.0f}"
+    )
+    print(f"ratio baseline_time / our_time = {base_seconds / seconds:.2f}")
+
+
+def write_sparse(landing: Path, start: date, days: int = 255, seed: int = 7) -> int:
+    """~200 events over `days` days: 4 files per source (orders, web events, Snowplow)."""
+    rng = random.Random(seed)
+    picked = sorted(rng.sample(range(days), 12))
+    per_source = {
+        "orders": picked[0::3],
+        "web_events": picked[1::3],
+        "snowplow_events": picked[2::3],
+    }
+    written = 0
+    for source, offsets in per_source.items():
+        folder = landing / source
+        folder.mkdir(parents=True, exist_ok=True)
+        for offset in offsets:
+            day = start + timedelta(days=offset)
+            n = rng.randint(12, 22)
+            if source == "web_events":
+                lines = [
+                    json.dumps(
+                        {
+                            "messageId": f"m{offset}-{i}",
+                            "type": "page",
+                            "anonymousId": f"a{i % 3}",
+                            "timestamp": f"{day}T10:{i:02d}:00Z",
+                        }
+                    )
+                    for i in range(n)
+                ]
+            elif source == "orders":
+                columns = list(SOURCE_COLUMNS["orders"])[:9]
+                lines = [",".join(columns)] + [
+                    f"o{offset}-{i},c{i},p{i}@example.com,{day}T10:{i:02d}:00Z,paid,9.00,EUR,pro,new"
+                    for i in range(n)
+                ]
+            else:
+                lines = ["event_id\tevent\tcollector_tstamp\tdomain_userid"] + [
+                    f"e{offset}-{i}\tpage_view\t{day} 10:{i:02d}:00.000\td{i % 3}" for i in range(n)
+                ]
+            (folder / f"{day}.{SOURCES[source]}").write_text("\n".join(lines) + "\n")
+            written += n
+    return written
+
+
+def sparse(work: Path) -> None:
+    start = date(2026, 1, 1)
+    landing = work / "landing"
+    events = write_sparse(landing, start)
+    days = [start + timedelta(days=i) for i in range(255)]
+    con = duckdb.connect(str(work / "warehouse.duckdb"))
+    con.execute("set TimeZone = 'UTC'")
+    started = time.perf_counter()
+    for source in SOURCES:  # every source, as `journey run` materializes every asset
+        _ours(con, source, days, landing)
+    seconds = time.perf_counter() - started
+    print(
+        f"sparse: {events} events in 12 files over 255 days, {len(SOURCES)} sources: "
+        f"ingest + reconcile {seconds:.2f} s"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--landing", type=Path, help="landing dir to load (default: generate)")
+    parser.add_argument("--people", type=int, default=5000)
+    parser.add_argument("--days", type=int, default=180)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--sparse", action="store_true", help="~200 events over 255 days")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench_ingest_") as tmp:
+        work = Path(tmp)
+        if args.sparse:
+            sparse(work)
+            return
+        landing = args.landing
+        if landing is None:
+            from orchestration.demo import generate
+
+            landing = work / "landing"
+            started = time.perf_counter()
+            generate(landing, work / "truth", people=args.people, days=args.days, seed=args.seed)
+            print(f"generated demo exports in {time.perf_counter() - started:.0f} s")
+        compare(landing.resolve(), work)
+
+
+if __name__ == "__main__":
+    main()
