@@ -7,7 +7,9 @@ import pandas as pd
 import pytest
 
 from ml import RiskBands, score_frame, train_classifier
+from ml.score import contributions, model_input_columns, perturbed_probabilities
 from ml.synthetic import make_customer_frame
+from ml.train import BLEND, build_pipeline
 
 
 @pytest.fixture(scope="module")
@@ -90,3 +92,20 @@ def test_scoring_50k_rows_with_many_features_takes_seconds():
     elapsed = time.perf_counter() - started
     assert len(scored) == 50_000
     assert elapsed < 30, f"scoring 50k rows took {elapsed:.1f}s"
+
+
+@pytest.mark.parametrize("family", ["logistic_regression", "hist_gradient_boosting", BLEND])
+def test_fast_contributions_equal_one_predict_per_feature(trained, family):
+    """The cheap reason codes (one transform; linear algebra for the logistic part, tree by
+    tree for boosting) give the same numbers as re-scoring with each feature at reference."""
+    frame, result = trained
+    x = frame.drop(columns=["churned"])
+    pipeline = build_pipeline(family, result.feature_columns, calibration="sigmoid")
+    pipeline.fit(x, frame["churned"])
+    columns = model_input_columns(pipeline)
+    base = pipeline.predict_proba(x)[:, 1]
+    fast = contributions(pipeline, x, result.reference_values, columns, base)
+    slow = contributions(pipeline, x, result.reference_values, columns, base, fast=False)
+    assert perturbed_probabilities(pipeline, x, result.reference_values, columns) is not None
+    np.testing.assert_allclose(fast, slow, atol=1e-9)
+    assert np.abs(slow).max() > 0.05  # the comparison is not between two zero matrices
