@@ -288,13 +288,15 @@ def _load(
         result = LoadResult(source, day, source_file_name(path, landing_root))
         results.append(result)
         try:
-            data = path.read_bytes()
+            # DuckDB reads JSON lines itself; delimited files are scanned by Python.
+            data = path.read_bytes() if file_extension(source) != "jsonl" else b""
+            size = len(data) if data else path.stat().st_size
         except FileNotFoundError:
             result.missing = True
             result.warnings.append(f"{result.source_file}: file not found; partition left empty")
             continue
-        result.file_bytes = len(data)
-        if not data:
+        result.file_bytes = size
+        if not size:
             result.warnings.append(
                 f"{result.source_file}: empty file (0 bytes); partition left empty"
             )
@@ -701,32 +703,80 @@ def _decode_lines(data: bytes) -> tuple[list[str], list[bool]]:
 def _stage_jsonl(
     con: duckdb.DuckDBPyConnection, source: str, files: list[_File], names: dict[str, str]
 ) -> None:
-    """Every line of every file in one Arrow table, validated and extracted in one query."""
-    days, source_files, line_numbers, raw_lines, utf8_ok = [], [], [], [], []
-    for item in files:
-        texts, valid = _decode_lines(item.data)
-        item.data = b""
-        kept = [i for i, text in enumerate(texts) if text.strip()]
-        item.result.blank_lines = len(texts) - len(kept)
-        days.append(pa.array([item.result.partition_date] * len(kept), pa.date32()))
-        source_files.append(pa.array([item.result.source_file] * len(kept), pa.string()))
-        line_numbers.append(pa.array([i + 1 for i in kept], pa.int64()))
-        raw_lines.append(pa.array([texts[i] for i in kept], pa.string()))
-        utf8_ok.append(pa.array([valid[i] for i in kept], pa.bool_()))
+    """Every line of every file of the range, validated and extracted in one query.
 
-    def column(parts: list[pa.Array], type_: pa.DataType) -> pa.Array:
-        return pa.concat_arrays(parts) if parts else pa.array([], type_)
-
-    lines = pa.table(
+    DuckDB splits the files into lines (`read_blob`, `string_split`, the position in the
+    list is the physical line). A file that is not valid UTF-8 is split by Python instead, so
+    that only its bad lines are rejected.
+    """
+    file_table = pa.table(
         {
-            "_partition_date": column(days, pa.date32()),
-            "_source_file": column(source_files, pa.string()),
-            "_line_number": column(line_numbers, pa.int64()),
-            "raw_line": column(raw_lines, pa.string()),
-            "utf8_ok": column(utf8_ok, pa.bool_()),
+            "filename": pa.array([str(item.path) for item in files], pa.string()),
+            "_partition_date": pa.array([i.result.partition_date for i in files], pa.date32()),
+            "_source_file": pa.array([item.result.source_file for item in files], pa.string()),
         }
     )
-    con.register(names["lines"], lines)
+    con.register(names["files"], file_table)
+    bom, cr, spaces = "chr(65279)", "chr(13)", "' ' || chr(9) || chr(11) || chr(12) || chr(13)"
+    con.execute(
+        f"""
+        create temp table {names["group"]} as
+        with blobs as (
+            select filename, try(decode(content)) as text
+            from read_blob(?)
+        ),
+        split as (
+            select filename,
+                   string_split(
+                       case when starts_with(text, {bom}) then substr(text, 2) else text end,
+                       chr(10)
+                   ) as parts
+            from blobs where text is not null
+        ),
+        numbered as (
+            select filename, unnest(parts) as line, unnest(generate_series(1, len(parts))) as n,
+                   len(parts) as last
+            from split
+        )
+        select f._partition_date, f._source_file, n as _line_number,
+               case when suffix(line, {cr}) then left(line, length(line) - 1) else line end
+                   as raw_line,
+               true as utf8_ok,
+               trim(line, {spaces}) = '' as blank
+        from numbered join {names["files"]} as f using (filename)
+        -- the final line break does not open another line
+        where not (n = last and line = '')
+        """,
+        [[str(item.path) for item in files]],
+    )
+    split_files = {
+        row[0]
+        for row in con.execute(f"select distinct _source_file from {names['group']}").fetchall()
+    }
+    for item in files:
+        if item.result.source_file in split_files:
+            continue
+        texts, valid = _decode_lines(item.path.read_bytes())
+        rows = pa.table(
+            {
+                "_partition_date": pa.array([item.result.partition_date] * len(texts), pa.date32()),
+                "_source_file": pa.array([item.result.source_file] * len(texts), pa.string()),
+                "_line_number": pa.array(range(1, len(texts) + 1), pa.int64()),
+                "raw_line": pa.array(texts, pa.string()),
+                "utf8_ok": pa.array(valid, pa.bool_()),
+                "blank": pa.array([not text.strip() for text in texts], pa.bool_()),
+            }
+        )
+        con.register(names["lines"], rows)
+        con.execute(f"insert into {names['group']} select * from {names['lines']}")
+        con.unregister(names["lines"])
+    blanks = dict(
+        con.execute(
+            f"select _source_file, count(*) filter (where blank) from {names['group']} group by 1"
+        ).fetchall()
+    )
+    for item in files:
+        item.result.blank_lines = blanks.get(item.result.source_file, 0)
     # One JSON parse per line: json_extract_string with a list of paths.
     # The CASE order is the order of the contract's rejection rules; the first failing wins.
     con.execute(
@@ -735,7 +785,8 @@ def _stage_jsonl(
         with parsed as (
             select _partition_date, _source_file, _line_number, raw_line, utf8_ok,
                    case when utf8_ok and json_valid(raw_line) then raw_line::json end as j
-            from {names["lines"]}
+            from {names["group"]}
+            where not blank
         ),
         extracted as (
             select *, json_type(j) as json_kind,
