@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import contextlib
 import importlib.metadata
+import io
+import logging
 import os
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
@@ -30,7 +32,7 @@ from sklearn.metrics import roc_auc_score
 
 from ml.evaluate import write_evaluation_plots
 from ml.promotion import DEFAULT_FLOOR, DEFAULT_TOLERANCE, PromotionDecision, decide_promotion
-from ml.train import TrainingResult, train_classifier
+from ml.train import MAX_TUNING_ROWS, TrainingResult, train_classifier
 
 CHAMPION = "champion"
 CHALLENGER = "challenger"
@@ -39,6 +41,8 @@ CHALLENGER = "challenger"
 TRUSTED_TYPE_PREFIXES = ("ml.", "sklearn.", "numpy.", "functools.partial")
 
 _URI_ENV_VARS = ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")
+_PROGRESS_BAR_ENV = "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR"
+_log = logging.getLogger(__name__)
 
 ChampionEvaluator = Callable[[Any, pd.DataFrame, pd.Series], float]
 
@@ -53,6 +57,9 @@ class RegistrationResult:
     metrics: dict[str, float]
     plot_paths: dict[str, str]
     training: TrainingResult = field(repr=False)
+    # The PNG bytes of the plots as logged, so callers can show them without downloading
+    # them back from the artifact store.
+    plot_images: dict[str, bytes] = field(default_factory=dict, repr=False)
 
 
 def sqlite_path(uri: str) -> Path | None:
@@ -136,6 +143,31 @@ def _tracking_uri(uri: str) -> Iterator[None]:
                 os.environ[key] = value
 
 
+@contextlib.contextmanager
+def _quiet_mlflow() -> Iterator[None]:
+    """No artifact progress bars and no registry chatter on the console for the block.
+
+    MLflow prints a tqdm bar for every artifact it downloads (each model load) and
+    "Successfully registered model ..." on stderr for every registration; neither tells a
+    user anything to act on. The bar is switched off through MLflow's own setting, read at
+    call time; the registry lines go to this module's logger instead.
+    """
+    saved = os.environ.get(_PROGRESS_BAR_ENV)
+    os.environ[_PROGRESS_BAR_ENV] = "false"
+    chatter = io.StringIO()
+    try:
+        with contextlib.redirect_stderr(chatter):
+            yield
+    finally:
+        if saved is None:
+            os.environ.pop(_PROGRESS_BAR_ENV, None)
+        else:
+            os.environ[_PROGRESS_BAR_ENV] = saved
+        for line in chatter.getvalue().splitlines():
+            if line.strip():
+                _log.info(line)
+
+
 def trusted_types(pipeline: Any) -> list[str]:
     """Types skops must be told to trust to load this pipeline back; refuses unknown ones."""
     untrusted = skops.io.get_untrusted_types(data=skops.io.dumps(pipeline))
@@ -160,7 +192,7 @@ def champion_version(uri: str, model_name: str) -> Any | None:
 
 def load_champion(model_name: str, tracking_uri: str) -> Any:
     """The scikit-learn pipeline behind `models:/<name>@champion`."""
-    with _tracking_uri(tracking_uri):
+    with _tracking_uri(tracking_uri), _quiet_mlflow():
         return mlflow.sklearn.load_model(f"models:/{model_name}@{CHAMPION}")
 
 
@@ -214,7 +246,7 @@ def _evaluate_champion(
             unseen = (pd.to_datetime(times) > pd.Timestamp(trained_through)).to_numpy()
             y_unseen = y_true[unseen]
             if unseen.sum() >= MIN_OUT_OF_TIME_ROWS and y_unseen.nunique() == 2:
-                with _tracking_uri(uri):
+                with _tracking_uri(uri), _quiet_mlflow():
                     model = mlflow.sklearn.load_model(f"models:/{model_name}/{version.version}")
                 return ChampionComparison(
                     evaluator(model, features[unseen], y_unseen),
@@ -272,6 +304,7 @@ def train_and_register(
     tolerance: float = DEFAULT_TOLERANCE,
     random_state: int = 0,
     tags: dict[str, str] | None = None,
+    max_tuning_rows: int | None = MAX_TUNING_ROWS,
 ) -> RegistrationResult:
     """Train on `frame`, log everything to MLflow, register the model and decide promotion.
 
@@ -290,6 +323,7 @@ def train_and_register(
         exclude_columns=exclude_columns,
         label_end_column=label_end_column,
         random_state=random_state,
+        max_tuning_rows=max_tuning_rows,
     )
     valid_rows = frame.loc[result.validation_index]
     valid_features = valid_rows.drop(columns=[label])
@@ -321,6 +355,7 @@ def train_and_register(
     client = client_for(tracking_uri)
     with (
         _tracking_uri(tracking_uri),
+        _quiet_mlflow(),
         mlflow.start_run(experiment_id=experiment_id, tags=tags) as run,
         tempfile.TemporaryDirectory() as tmp,
     ):
@@ -375,6 +410,7 @@ def train_and_register(
         )
         run_id = run.info.run_id
         plot_paths = {name: f"plots/{path.name}" for name, path in plots.items()}
+        plot_images = {name: path.read_bytes() for name, path in plots.items()}
 
     client.set_registered_model_alias(model_name, CHALLENGER, version)
     if decision.promote:
@@ -406,4 +442,5 @@ def train_and_register(
         metrics=result.metrics,
         plot_paths=plot_paths,
         training=result,
+        plot_images=plot_images,
     )

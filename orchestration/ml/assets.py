@@ -1,11 +1,9 @@
 """Thin Dagster assets around the `ml` library: train + register, then score daily."""
 
 import os
-import tempfile
 import time
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -43,6 +41,12 @@ FEATURES_KEY = dg.AssetKey(["marts", "customer_features"])
 CUSTOMERS_KEY = dg.AssetKey(["marts", "dim_customers"])
 SCORES_TABLE = "marts.customer_scores"
 
+# What scoring one population yields, before the next best action and the dates.
+SCORE_COLUMNS = [
+    "customer_id", "churn_probability", "churn_risk_band", "purchase_propensity",
+    "propensity_band", "churn_model_version", "propensity_model_version", "top_reasons", "plan",
+]  # fmt: skip
+
 SCORES_DDL = f"""
 create table if not exists {SCORES_TABLE} (
     customer_id varchar not null,
@@ -61,22 +65,14 @@ create table if not exists {SCORES_TABLE} (
 """
 
 
-def _plot_metadata(run_id: str, plot_paths: dict[str, str], tracking_uri: str) -> dict:
-    """ROC and calibration plots of the run, embedded so the asset page shows them."""
-    import mlflow
-
-    metadata = {}
-    with tempfile.TemporaryDirectory() as tmp:
-        for name in ("roc", "calibration"):
-            artifact = plot_paths.get(name)
-            if artifact is None:
-                continue
-            local = mlflow.artifacts.download_artifacts(
-                run_id=run_id, artifact_path=artifact, dst_path=tmp, tracking_uri=tracking_uri
-            )
-            title = name.upper() if name == "roc" else name.title()
-            metadata[f"{name}_plot"] = png_markdown(title, Path(local).read_bytes())
-    return metadata
+def _plot_metadata(plot_images: dict[str, bytes]) -> dict:
+    """ROC and calibration plots of the run, embedded so the asset page shows them (the
+    bytes the run logged: nothing is downloaded back from MLflow)."""
+    return {
+        f"{name}_plot": png_markdown(name.upper() if name == "roc" else name.title(), image)
+        for name, image in plot_images.items()
+        if name in ("roc", "calibration")
+    }
 
 
 def read_features(con, where: str, params: list | None = None) -> pd.DataFrame:
@@ -94,6 +90,67 @@ def read_training_frame(con, spec: ModelSpec) -> tuple[pd.DataFrame, date]:
     return frame, training_date
 
 
+def max_tuning_rows() -> int | None:
+    """Rows hyper-parameters are tuned on (ml.train.MAX_TUNING_ROWS unless
+    JOURNEY_MAX_TUNING_ROWS; 0 tunes on every training row)."""
+    value = os.environ.get("JOURNEY_MAX_TUNING_ROWS")
+    if value is None:
+        from ml.train import MAX_TUNING_ROWS
+
+        return MAX_TUNING_ROWS
+    return int(value) or None
+
+
+def _training_skipped(
+    context: dg.AssetExecutionContext,
+    spec: ModelSpec,
+    frame: pd.DataFrame,
+    training_date: date | None,
+    problem: str,
+    floor: float,
+    tracking_uri: str,
+):
+    """Materialize without a model: the data cannot support one yet (e.g. a month of exports
+    whose 30-day churn windows have not closed). The checks warn instead of failing the run,
+    and scoring keeps the current `@champion`, if there is one."""
+    from ml.tracking import champion_version
+
+    reason = f"{spec.model_name}: {problem}; training skipped"
+    context.log.warning(reason)
+    champion = champion_version(tracking_uri, spec.model_name)
+    positives = int(frame[spec.label].astype(bool).sum())
+    yield dg.MaterializeResult(
+        metadata={
+            "training_skipped": True,
+            "skip_reason": dg.MetadataValue.text(reason),
+            "training_date": str(training_date),
+            "training_rows": len(frame),
+            "positives": positives,
+            "minimum_labelled_rows": spec.min_labelled_rows,
+            "minimum_positives": spec.min_positives,
+            "champion_version": str(champion.version) if champion is not None else "none",
+        }
+    )
+    skipped = {"skipped": True, "skip_reason": dg.MetadataValue.text(reason)}
+    # Nothing was trained, so there is no AUC to hold to the floor: a warning, not an error
+    # (a WARN failure does not block the downstream scoring).
+    yield dg.AssetCheckResult(
+        check_name="auc_above_floor",
+        passed=False,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={**skipped, "floor": floor},
+    )
+    yield dg.AssetCheckResult(
+        check_name="no_label_leakage", passed=True, metadata=skipped
+    )  # no model, so no label could leak into one
+    yield dg.AssetCheckResult(
+        check_name="enough_positives",
+        passed=positives >= spec.min_positives,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={**skipped, "positives": positives, "minimum": spec.min_positives},
+    )
+
+
 def build_model_asset(spec: ModelSpec) -> dg.AssetsDefinition:
     key = dg.AssetKey([spec.asset_name])
     checks = [
@@ -101,7 +158,10 @@ def build_model_asset(spec: ModelSpec) -> dg.AssetsDefinition:
             "auc_above_floor",
             asset=key,
             blocking=True,
-            description="Validation ROC AUC is at least the floor (0.70 unless JOURNEY_AUC_FLOOR).",
+            description=(
+                "Validation ROC AUC is at least the floor (0.70 unless JOURNEY_AUC_FLOOR); "
+                "a warning when training was skipped for lack of labelled data."
+            ),
         ),
         dg.AssetCheckSpec(
             "no_label_leakage",
@@ -112,7 +172,10 @@ def build_model_asset(spec: ModelSpec) -> dg.AssetsDefinition:
         dg.AssetCheckSpec(
             "enough_positives",
             asset=key,
-            description=f"At least {spec.min_positives} positive labels to learn from.",
+            description=(
+                f"At least {spec.min_positives} labels of each class among at least "
+                f"{spec.min_labelled_rows} labelled rows; below that training is skipped."
+            ),
         ),
     ]
 
@@ -140,6 +203,7 @@ def build_model_asset(spec: ModelSpec) -> dg.AssetsDefinition:
     ):
         # MLflow and skops take seconds to import: only steps that train pay for them.
         from ml.tracking import client_for, train_and_register
+        from ml.train import InsufficientTrainingData, training_data_problem
 
         floor = auc_floor()
         with warehouse.connect(read_only=True) as con:
@@ -147,19 +211,36 @@ def build_model_asset(spec: ModelSpec) -> dg.AssetsDefinition:
         context.log.info(
             f"{spec.model_name}: {len(frame):,} labelled snapshots up to {training_date}"
         )
-        result = train_and_register(
-            frame,
-            spec.label,
-            spec.model_name,
-            tracking_uri=mlflow_store.tracking_uri,
-            experiment_name=spec.experiment_name,
-            time_column=TIME_COLUMN,
-            id_columns=ID_COLUMNS,
-            exclude_columns=spec.excluded_columns,
-            label_end_column=spec.label_end_column,
-            floor=floor,
-            tags={"training_date": str(training_date), "trigger": context.run.run_id},
+        problem = training_data_problem(
+            frame[spec.label],
+            min_rows=spec.min_labelled_rows,
+            min_positives=spec.min_positives,
+            rows_described=f"labelled rows with a closed {spec.label_window_days}-day window",
         )
+        result = None
+        if problem is None:
+            try:
+                result = train_and_register(
+                    frame,
+                    spec.label,
+                    spec.model_name,
+                    tracking_uri=mlflow_store.tracking_uri,
+                    experiment_name=spec.experiment_name,
+                    time_column=TIME_COLUMN,
+                    id_columns=ID_COLUMNS,
+                    exclude_columns=spec.excluded_columns,
+                    label_end_column=spec.label_end_column,
+                    floor=floor,
+                    tags={"training_date": str(training_date), "trigger": context.run.run_id},
+                    max_tuning_rows=max_tuning_rows(),
+                )
+            except InsufficientTrainingData as error:  # e.g. one class in the validation part
+                problem = str(error)
+        if result is None:
+            yield from _training_skipped(
+                context, spec, frame, training_date, problem, floor, mlflow_store.tracking_uri
+            )
+            return
         metrics = result.metrics
         experiment_id = (
             client_for(mlflow_store.tracking_uri).get_run(result.run_id).info.experiment_id
@@ -189,7 +270,7 @@ def build_model_asset(spec: ModelSpec) -> dg.AssetsDefinition:
                 "mlflow_model_version": dg.MetadataValue.url(
                     mlflow_store.model_url(spec.model_name, result.model_version)
                 ),
-                **_plot_metadata(result.run_id, result.plot_paths, mlflow_store.tracking_uri),
+                **_plot_metadata(result.plot_images),
             }
         )
         yield dg.AssetCheckResult(
@@ -223,20 +304,26 @@ class Champion:
 
 
 def load_champions(tracking_uri: str) -> dict[str, Champion]:
-    """Both `@champion` models, loaded once per run (a backfill scores many days with them)."""
+    """The `@champion` models that exist, loaded once per run (a backfill scores many days
+    with them). A model without a champion (never trained on enough data, or never good
+    enough to promote) is left out: its population is not scored."""
     from ml.tracking import champion_version, load_champion
 
     champions = {}
     for spec in (CHURN, PURCHASE_PROPENSITY):
         version = champion_version(tracking_uri, spec.model_name)
-        if version is None:
-            raise dg.Failure(
-                f"No `{spec.model_name}@champion` in the MLflow registry at {tracking_uri}: "
-                f"materialize `{spec.asset_name}` first."
-            )
-        pipeline = load_champion(spec.model_name, tracking_uri)
-        champions[spec.model_name] = Champion(spec, str(version.version), pipeline)
+        if version is not None:
+            pipeline = load_champion(spec.model_name, tracking_uri)
+            champions[spec.model_name] = Champion(spec, str(version.version), pipeline)
     return champions
+
+
+def no_champion_reason(spec: ModelSpec, tracking_uri: str) -> str:
+    return (
+        f"{spec.model_name}: no `{spec.model_name}@champion` in the MLflow registry at "
+        f"{tracking_uri} (`{spec.asset_name}` has not trained a model that cleared the floor); "
+        f"scoring skipped"
+    )
 
 
 def _score_population(con, champion: Champion, snapshot: date) -> pd.DataFrame:
@@ -260,32 +347,39 @@ def read_consent(con) -> pd.DataFrame:
 
 def score_snapshot(
     con, score_day: date, champions: dict[str, Champion], consent: pd.DataFrame
-) -> pd.DataFrame:
-    """One row per eligible customer: paying customers get a churn score, leads a propensity.
-    `consent` is `read_consent(con)`, read once per run (dim_customers is not per day)."""
+) -> tuple[pd.DataFrame, date | None]:
+    """One row per eligible customer whose model has a champion: paying customers get a
+    churn score, leads a propensity; and the feature snapshot used (None: no snapshot on or
+    before the day, so nothing to score). `consent` is `read_consent(con)`, read once per run
+    (dim_customers is not per day)."""
     (snapshot,) = con.execute(
         f"select max({TIME_COLUMN}) from {FEATURES_TABLE} where {TIME_COLUMN} <= ?", [score_day]
     ).fetchone()
-    if snapshot is None:
-        raise dg.Failure(f"{FEATURES_TABLE} has no snapshot on or before {score_day}.")
-    churn_model = champions[CHURN.model_name]
-    lead_model = champions[PURCHASE_PROPENSITY.model_name]
-    churn = (
-        _score_population(con, churn_model, snapshot)
-        .rename(columns={"probability": "churn_probability", "risk_band": "churn_risk_band"})
-        .assign(churn_model_version=churn_model.version)
-    )
-    leads = (
-        _score_population(con, lead_model, snapshot)
-        .rename(columns={"probability": "purchase_propensity", "risk_band": "propensity_band"})
-        .assign(propensity_model_version=lead_model.version)
-    )
-    scores = pd.concat([churn, leads], ignore_index=True)
-    scores = scores.merge(consent, on="customer_id", how="left", validate="many_to_one")
-    scores["next_best_action"] = next_best_actions(scores)
+    parts = []
+    if snapshot is not None and CHURN.model_name in champions:
+        churn_model = champions[CHURN.model_name]
+        parts.append(
+            _score_population(con, churn_model, snapshot)
+            .rename(columns={"probability": "churn_probability", "risk_band": "churn_risk_band"})
+            .assign(churn_model_version=churn_model.version)
+        )
+    if snapshot is not None and PURCHASE_PROPENSITY.model_name in champions:
+        lead_model = champions[PURCHASE_PROPENSITY.model_name]
+        parts.append(
+            _score_population(con, lead_model, snapshot)
+            .rename(columns={"probability": "purchase_propensity", "risk_band": "propensity_band"})
+            .assign(propensity_model_version=lead_model.version)
+        )
+    scores = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+    scores = scores.reindex(columns=[*SCORE_COLUMNS, *scores.columns.difference(SCORE_COLUMNS)])
+    if parts:
+        scores = scores.merge(consent, on="customer_id", how="left", validate="many_to_one")
+        scores["next_best_action"] = next_best_actions(scores)
+    else:
+        scores = scores.assign(marketing_consent=None, next_best_action=None)
     scores["score_date"] = score_day
     scores["feature_snapshot_date"] = snapshot
-    return scores
+    return scores, snapshot
 
 
 def write_scores(con, scores: pd.DataFrame, score_day: date) -> None:
@@ -340,9 +434,17 @@ def customer_scores(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, mlflow_store: MlflowResource
 ):
     champions = load_champions(mlflow_store.tracking_uri)
+    skipped = [
+        no_champion_reason(spec, mlflow_store.tracking_uri)
+        for spec in (CHURN, PURCHASE_PROPENSITY)
+        if spec.model_name not in champions
+    ]
+    for reason in skipped:
+        context.log.warning(reason)
+    # Eligible = the populations that have a model to score them.
+    populations = " or ".join(f"({c.spec.population})" for c in champions.values()) or "false"
     eligible_sql = (
-        f"select count(*) from {FEATURES_TABLE} where {TIME_COLUMN} = ? "
-        f"and (({CHURN.population}) or ({PURCHASE_PROPENSITY.population}))"
+        f"select count(*) from {FEATURES_TABLE} where {TIME_COLUMN} = ? and ({populations})"
     )
     stats_sql = f"""
         select count(*), count(distinct customer_id),
@@ -357,10 +459,16 @@ def customer_scores(
         consent = read_consent(con)
         for partition_key in context.partition_keys:
             score_day = date.fromisoformat(partition_key)
-            scores = score_snapshot(con, score_day, champions, consent)
+            scores, snapshot = score_snapshot(con, score_day, champions, consent)
+            # Even with nothing to score the day is replaced (by no rows) and the table
+            # exists, so BI tools and the serving copy always find marts.customer_scores.
             write_scores(con, scores, score_day)
-            snapshot = scores["feature_snapshot_date"].iloc[0]
-            (eligible,) = con.execute(eligible_sql, [snapshot]).fetchone()
+            reasons = list(skipped)
+            eligible = 0
+            if snapshot is None:
+                reasons.append(f"{FEATURES_TABLE} has no snapshot on or before {score_day}")
+            else:
+                (eligible,) = con.execute(eligible_sql, [snapshot]).fetchone()
             written, distinct, out_of_range = con.execute(stats_sql, [score_day]).fetchone()
             if not written == distinct == eligible:
                 coverage_failures.append(
@@ -368,7 +476,9 @@ def customer_scores(
                 )
             out_of_range_total += out_of_range
             scored_total += written
-            context.add_asset_metadata(_day_metadata(scores, written), partition_key=partition_key)
+            context.add_asset_metadata(
+                _day_metadata(scores, written, snapshot, reasons), partition_key=partition_key
+            )
     seconds = time.perf_counter() - started
     probabilities = pd.concat([scores["churn_probability"], scores["purchase_propensity"]]).dropna()
     spread = float(probabilities.std()) if len(probabilities) > 1 else 0.0
@@ -377,6 +487,9 @@ def customer_scores(
         f"scored {scored_total:,} customer-days in {seconds:.1f}s "
         f"({scored_total / max(seconds, 1e-9):,.0f} customers/s)"
     )
+    degenerate_metadata: dict[str, Any] = {"probability_std": spread, "bands_used": len(bands)}
+    if skipped:
+        degenerate_metadata["skip_reason"] = dg.MetadataValue.text("\n".join(skipped))
     yield dg.MaterializeResult(
         check_results=[
             dg.AssetCheckResult(
@@ -396,28 +509,39 @@ def customer_scores(
                 check_name="scores_not_degenerate",
                 passed=bool(spread > 0.01 and len(bands) >= 2),
                 severity=dg.AssetCheckSeverity.WARN,
-                metadata={"probability_std": spread, "bands_used": len(bands)},
+                metadata=degenerate_metadata,
             ),
         ]
     )
 
 
-def _day_metadata(scores: pd.DataFrame, written: int) -> dict[str, Any]:
+def _day_metadata(
+    scores: pd.DataFrame, written: int, snapshot: date | None, skip_reasons: list[str]
+) -> dict[str, Any]:
     bands = pd.concat([scores["churn_risk_band"], scores["propensity_band"]]).value_counts()
-    return {
+
+    def version(column: str) -> str:
+        present = scores[column].dropna()
+        return str(present.iloc[0]) if len(present) else "none (not scored)"
+
+    metadata: dict[str, Any] = {
         "dagster/row_count": int(written),
-        "feature_snapshot_date": str(scores["feature_snapshot_date"].iloc[0]),
+        "feature_snapshot_date": str(snapshot) if snapshot is not None else "none",
         "churn_scored": int(scores["churn_probability"].notna().sum()),
         "leads_scored": int(scores["purchase_propensity"].notna().sum()),
-        "churn_model_version": str(scores["churn_model_version"].dropna().iloc[0]),
-        "propensity_model_version": str(scores["propensity_model_version"].dropna().iloc[0]),
-        "mean_churn_probability": float(scores["churn_probability"].mean()),
-        "mean_purchase_propensity": float(scores["purchase_propensity"].mean()),
+        "churn_model_version": version("churn_model_version"),
+        "propensity_model_version": version("propensity_model_version"),
         "bands": dg.MetadataValue.json({str(k): int(v) for k, v in bands.items()}),
         "next_best_actions": dg.MetadataValue.json(
             {str(k): int(v) for k, v in scores["next_best_action"].value_counts().items()}
         ),
     }
+    for column in ("churn_probability", "purchase_propensity"):
+        if scores[column].notna().any():
+            metadata[f"mean_{column}"] = float(scores[column].mean())
+    if skip_reasons:
+        metadata["skip_reason"] = dg.MetadataValue.text("\n".join(skip_reasons))
+    return metadata
 
 
 def ml_assets() -> list[dg.AssetsDefinition]:

@@ -33,7 +33,11 @@ class ModelSpec:
     label_end_column: str
     population: str  # SQL predicate on customer_features: who this model is for
     bands: RiskBands
-    min_positives: int = 30
+    label_window_days: int  # how long after a snapshot its label is observed
+    # Below either, the model asset skips training (and scoring keeps the current
+    # @champion, if any): a model fitted on fewer rows or positives ranks by noise.
+    min_positives: int = 30  # of each class
+    min_labelled_rows: int = 200
 
     @property
     def excluded_columns(self) -> tuple[str, ...]:
@@ -49,6 +53,7 @@ CHURN = ModelSpec(
     population="is_customer_at_snapshot",
     # Cancelling within 30 days is rare: act from 30 %, watch from 10 %.
     bands=RiskBands(high=0.3, medium=0.1),
+    label_window_days=30,
 )
 
 PURCHASE_PROPENSITY = ModelSpec(
@@ -59,6 +64,7 @@ PURCHASE_PROPENSITY = ModelSpec(
     label_end_column="purchase_label_window_end",
     population="not is_customer_at_snapshot and paid_orders_to_date = 0",
     bands=RiskBands(high=0.3, medium=0.1),
+    label_window_days=14,
 )
 
 MODEL_SPECS: tuple[ModelSpec, ...] = (CHURN, PURCHASE_PROPENSITY)
