@@ -417,23 +417,16 @@ def test_dagster_materializes_dbt_models(
     from orchestration.transform.definitions import transform_definitions
 
     prepare_manifest(force=True)  # the manifest must describe the models as they are now
-    upstream, incremental, models = journey_dbt_assets()
-    # Incremental models are daily-partitioned (the partition window goes to dbt as vars).
-    assert dg.AssetKey(["intermediate", "int_web_event_sessions"]) in incremental.keys
-    assert incremental.partitions_def is not None
-    assert upstream.partitions_def is None and models.partitions_def is None
-    raw_deps = {
-        key.path[1]
-        for assets in (upstream, incremental, models)
-        for key in assets.dependency_keys
-        if key.path[0] == "raw"
-    }
+    models = journey_dbt_assets()
+    # One daily-partitioned definition for the whole project: every run is one dbt invocation
+    # and the partition window reaches the incremental models as vars.
+    assert dg.AssetKey(["intermediate", "int_web_event_sessions"]) in models.keys
+    assert dg.AssetKey(["marts", "customer_features"]) in models.keys
+    assert models.partitions_def is not None
+    assert models.backfill_policy == dg.BackfillPolicy.single_run()
+    raw_deps = {key.path[1] for key in models.dependency_keys if key.path[0] == "raw"}
     assert raw_deps == set(SOURCES)  # dbt sources are the ingestion assets raw/<table>
-    group_names = {
-        **upstream.group_names_by_key,
-        **incremental.group_names_by_key,
-        **models.group_names_by_key,
-    }
+    group_names = models.group_names_by_key
     groups = {
         group_names[dg.AssetKey(k)]
         for k in (
@@ -456,7 +449,7 @@ def test_dagster_materializes_dbt_models(
     }
     # One run over the demo's whole partition range, as a backfill would launch it.
     result = dg.materialize(
-        [upstream, incremental, models],
+        [models],
         selection=selection,
         resources=resources,
         tags={
@@ -465,6 +458,8 @@ def test_dagster_materializes_dbt_models(
         },
     )
     assert result.success
+    # The whole selection ran as one step, i.e. one dbt process.
+    assert {e.step_key for e in result.all_events if e.step_key} == {"journey_dbt_models"}
     materialized = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
     assert {"marts/fct_sessions", "intermediate/int_web_event_sessions"} <= materialized
     checks = result.get_asset_check_evaluations()

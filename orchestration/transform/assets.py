@@ -42,7 +42,9 @@ def build_dbt_args(config: DbtBuildConfig, dbt_vars: dict[str, str]) -> list[str
 
 
 def _time_window_vars(context: dg.AssetExecutionContext) -> dict[str, str]:
-    if not context.has_partition_key:
+    # A backfill of several days runs once with range tags, not a partition key: it must pass
+    # its window too, or the incremental models would guess it from the tables.
+    if not (context.has_partition_key or context.has_partition_key_range):
         return {}
     window = context.partition_time_window
     return build_dbt_vars(window.start.date().isoformat(), window.end.date().isoformat())
@@ -63,28 +65,23 @@ def model_relations() -> dict[str, str]:
     }
 
 
-# Incremental models take the partition window as vars: a daily run processes that day (plus
-# the model's own lookback) and a backfill of any range runs as ONE dbt invocation.
-INCREMENTAL_SELECT = "config.materialized:incremental"
+@functools.cache
+def journey_dbt_assets() -> dg.AssetsDefinition:
+    """The whole dbt project as ONE daily-partitioned asset definition (built on first call,
+    reads the manifest), so that every run is one `dbt build`: one process start, one parse,
+    and dbt orders models and tests itself. The partition window goes to dbt as vars, read by
+    the incremental models; the others rebuild in full whatever the window. The single-run
+    backfill policy makes a backfill of any range one run, hence one dbt invocation."""
+    from orchestration.ingest.assets import daily_partitions
 
-
-def _build_dbt_assets(
-    name: str,
-    *,
-    select: str = "fqn:*",
-    exclude: str | None = None,
-    partitions_def: dg.PartitionsDefinition | None = None,
-) -> dg.AssetsDefinition:
     @dbt_assets(
         manifest=prepare_manifest(),
         project=dbt_project(),
-        select=select,
-        exclude=exclude,
         dagster_dbt_translator=JourneyDbtTranslator(),
-        partitions_def=partitions_def,
-        backfill_policy=dg.BackfillPolicy.single_run() if partitions_def else None,
+        partitions_def=daily_partitions(),
+        backfill_policy=dg.BackfillPolicy.single_run(),
         pool=WAREHOUSE_POOL,
-        name=name,
+        name="journey_dbt_models",
     )
     def _dbt_models(
         context: dg.AssetExecutionContext,
@@ -104,22 +101,3 @@ def _build_dbt_assets(
         yield from enrich_outputs(events, model_relations(), warehouse)
 
     return _dbt_models
-
-
-@functools.cache
-def journey_dbt_assets() -> list[dg.AssetsDefinition]:
-    """The dbt project as three asset definitions, built on first call (reads the manifest):
-    the models the incremental ones read, the daily-partitioned incremental models, and the
-    rest. Three, not two, so that no op depends on itself through another one: a dbt test
-    that spans two definitions always runs in the later one, after both tables exist."""
-    from orchestration.ingest.assets import daily_partitions
-
-    return [
-        _build_dbt_assets(
-            "journey_dbt_upstream", select=f"+{INCREMENTAL_SELECT}", exclude=INCREMENTAL_SELECT
-        ),
-        _build_dbt_assets(
-            "journey_dbt_incremental", select=INCREMENTAL_SELECT, partitions_def=daily_partitions()
-        ),
-        _build_dbt_assets("journey_dbt_models", exclude=f"+{INCREMENTAL_SELECT}"),
-    ]

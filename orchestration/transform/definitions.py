@@ -10,6 +10,6 @@ from orchestration.transform.project import dbt_cli_resource
 
 def transform_definitions() -> dg.Definitions:
     return dg.Definitions(
-        assets=journey_dbt_assets(),
+        assets=[journey_dbt_assets()],
         resources={"dbt": dbt_cli_resource()},
     )

@@ -1,12 +1,74 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='session_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        pre_hook="{% if is_incremental() %}delete from {{ this }} where session_id not in (select session_id from {{ ref('int_web_events_sessionized') }}){% endif %}",
+    )
+}}
+-- depends_on: {{ ref('int_web_event_sessions') }}
+-- depends_on: {{ ref('int_customer_identifiers') }}
 -- One row per web session: its span, landing and exit pages, acquisition (from the landing
 -- event) and marketing channel (seed channel_rules, first matching rule by priority).
-with events as (
+-- Incremental like int_web_events_sessionized: a run rebuilds the sessions of each visitor
+-- with events in the partition window from its restart point on, and the sessions whose
+-- resolved customer changed; the pre_hook drops sessions a late event merged into another.
+with sessionized as (
     select * from {{ ref('int_web_events_sessionized') }}
 ),
 
 channel_rules as (
     select * from {{ ref('channel_rules') }}
 ),
+
+{% if is_incremental() %}
+
+restart_points as (
+    {{ web_session_restart_points(ref('int_web_event_sessions')) }}
+),
+
+identifiers as (
+    select * from {{ ref('int_customer_identifiers') }}
+),
+
+-- A session's customer is its visitor's (every event of a visitor resolves alike: each
+-- anonymous_id is an identifier, int_identity_observations).
+customer_changed as (
+    select existing.session_id
+    from {{ this }} as existing
+    left join identifiers as by_device
+        on by_device.identifier_type = 'anonymous_id'
+        and by_device.identifier = existing.visitor_id
+    left join identifiers as by_user
+        on by_user.identifier_type = 'user_id'
+        and {{ dbt.concat(["'user_id:'", 'by_user.identifier']) }} = existing.visitor_id
+    where existing.customer_id is distinct from {{ web_event_customer_id('by_device', 'by_user') }}
+),
+
+to_build as (
+    select sessionized.session_id
+    from sessionized
+    inner join restart_points
+        on restart_points.visitor_id = sessionized.visitor_id
+        and sessionized.event_at >= restart_points.restart_at
+    union
+    select session_id from customer_changed
+),
+
+events as (
+    select sessionized.*
+    from sessionized
+    where sessionized.session_id in (select session_id from to_build)
+),
+
+{% else %}
+
+events as (
+    select * from sessionized
+),
+
+{% endif %}
 
 ordered as (
     select
@@ -29,6 +91,7 @@ landing as (
     select
         session_id,
         anonymous_id,
+        visitor_id,
         event_at as started_at,
         device_type,
         -- A referrer on the site itself (e.g. from the app to the marketing site) is not a source.
@@ -79,6 +142,7 @@ final as (
     select
         landing.session_id,
         landing.anonymous_id,
+        landing.visitor_id,
         aggregated.customer_id,
         landing.started_at,
         aggregated.ended_at,
