@@ -14,6 +14,7 @@ import io
 import logging
 import os
 import tempfile
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -88,7 +89,8 @@ def ensure_tracking_store(uri: str) -> str | None:
     if path is not None and root is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
         Path(root).mkdir(parents=True, exist_ok=True)
-    mlflow.MlflowClient(tracking_uri=uri, registry_uri=uri).search_experiments()
+    with _quiet_mlflow():
+        mlflow.MlflowClient(tracking_uri=uri, registry_uri=uri).search_experiments()
     return root
 
 
@@ -145,7 +147,7 @@ def _tracking_uri(uri: str) -> Iterator[None]:
 
 @contextlib.contextmanager
 def _quiet_mlflow() -> Iterator[None]:
-    """No artifact progress bars and no registry chatter on the console for the block.
+    """No artifact progress bars, registry chatter or MLflow-internal warnings for the block.
 
     MLflow prints a tqdm bar for every artifact it downloads (each model load) and
     "Successfully registered model ..." on stderr for every registration; neither tells a
@@ -156,7 +158,11 @@ def _quiet_mlflow() -> Iterator[None]:
     os.environ[_PROGRESS_BAR_ENV] = "false"
     chatter = io.StringIO()
     try:
-        with contextlib.redirect_stderr(chatter):
+        with contextlib.redirect_stderr(chatter), warnings.catch_warnings():
+            # Deprecations inside MLflow's own code (SQLAlchemy, pandas 3) and pandas'
+            # time-zone notice when MLflow hashes a data set: nothing the user can change.
+            warnings.filterwarnings("ignore", module=r"mlflow(\.|$)")
+            warnings.filterwarnings("ignore", message=r"Series\.values returning an ndarray")
             yield
     finally:
         if saved is None:
@@ -185,7 +191,8 @@ def model_requirements() -> list[str]:
 
 def champion_version(uri: str, model_name: str) -> Any | None:
     try:
-        return client_for(uri).get_model_version_by_alias(model_name, CHAMPION)
+        with _quiet_mlflow():
+            return client_for(uri).get_model_version_by_alias(model_name, CHAMPION)
     except MlflowException:
         return None  # no such model yet, or no champion alias
 
@@ -350,7 +357,8 @@ def train_and_register(
     # The signature is for pyfunc users (schema enforcement); in-project scoring loads the
     # sklearn flavour (`load_champion`), which takes any frame the pipeline can coerce.
     example = input_frame.head(5)
-    signature = infer_signature(example, result.pipeline.predict_proba(example))
+    with _quiet_mlflow():
+        signature = infer_signature(example, result.pipeline.predict_proba(example))
 
     client = client_for(tracking_uri)
     with (
