@@ -344,16 +344,20 @@ def _utc_session(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
 def _temp_names(con: duckdb.DuckDBPyConnection) -> Iterator[dict[str, str]]:
     """Unique names for the staging objects of one load, dropped afterwards."""
     suffix = uuid.uuid4().hex[:12]
-    kinds = ("accepted", "rejects", "scan", "parsed", "group", "files", "lines", "reject_rows")
+    kinds = ("accepted", "rejects", "scan", "staged", "group", "files", "lines", "reject_rows")
     names = {k: f"_ingest_{k}_{suffix}" for k in kinds}
     try:
         yield names
     finally:
         for name in names.values():
-            # Each name is a temp table or a registered Arrow view.
+            # Each name is a temp table, a temp view or a registered Arrow view; dropping
+            # one kind under another kind's name is an error, hence suppress.
             with suppress(duckdb.Error):
                 con.unregister(name)
-            con.execute(f"drop table if exists {name}")
+            with suppress(duckdb.CatalogException):
+                con.execute(f"drop view if exists {name}")
+            with suppress(duckdb.CatalogException):
+                con.execute(f"drop table if exists {name}")
 
 
 # --- delimited files (CSV, TSV) ---------------------------------------------------------------
@@ -700,14 +704,132 @@ def _decode_lines(data: bytes) -> tuple[list[str], list[bool]]:
     return texts, valid
 
 
+# JSON whitespace plus vertical tab and form feed: a line of only these is blank (RE2 escapes).
+_BLANK_LINE = r"[ \t\v\f\r]*"
+_WEB_EVENT_PATHS = (
+    "['$.messageId', '$.type', '$.anonymousId', '$.userId', '$.timestamp', '$.event']"
+)
+
+
+def _split_lines_sql(files_view: str) -> str:
+    """Physical lines of the files of `files_view` (parameter 1: their paths), in SQL.
+
+    `read_blob` + `decode` (NULL for a file that is not UTF-8, split by Python instead) +
+    `string_split`; the position in the list is the physical line. The file list is joined
+    per file (180 rows), not per line.
+    """
+    return f"""
+        with blobs as (
+            select f._partition_date, f._source_file, try(decode(b.content)) as text
+            from read_blob(?) as b join {files_view} as f using (filename)
+        ),
+        split as (
+            select _partition_date, _source_file,
+                   string_split(
+                       -- CRLF files: the CR before each LF is not part of the line
+                       replace(
+                           case when starts_with(text, chr(65279)) then text[2:] else text end,
+                           chr(13) || chr(10),
+                           chr(10)
+                       ),
+                       chr(10)
+                   ) as parts
+            from blobs
+            where text is not null
+        ),
+        numbered as (
+            select _partition_date, _source_file, unnest(parts) as line,
+                   unnest(generate_series(1, len(parts))) as _line_number, len(parts) as last
+            from split
+        )
+        select _partition_date, _source_file, _line_number,
+               -- a last line without LF may still end in CR
+               case when _line_number = last and suffix(line, chr(13))
+                   then line[:-2] else line end as raw_line,
+               true as utf8_ok
+        from numbered
+        -- the final line break does not open another line
+        where not (_line_number = last and line = '')
+    """
+
+
+def _parse_web_events_sql(lines: str) -> str:
+    """Validate and extract every line of `lines` in one pass (no intermediate table).
+
+    Two JSON parses per line: `try_cast(… as json)` (validates; keeps the text as is, so the
+    payload is the original line) and one `json_extract_string` with a list of paths. The
+    reason CASE follows the order of the contract's rejection rules; the first failure wins.
+    Accepted rows carry the typed columns and `payload`, rejected ones only `raw_line`.
+    """
+    return f"""
+        with lines as ({lines}),
+        parsed as (
+            select *,
+                   -- cheap test first: a JSON line starts with '{{'
+                   not starts_with(raw_line, '{{')
+                       and regexp_full_match(raw_line, '{_BLANK_LINE}') as blank,
+                   case when utf8_ok and not blank then try_cast(raw_line as json) end as j
+            from lines
+        ),
+        extracted as (
+            select *,
+                   starts_with(raw_line, '{{') or json_type(j) = 'OBJECT' as is_object,
+                   case when j is not null and is_object
+                       then json_extract_string(j, {_WEB_EVENT_PATHS}) end as f
+            from parsed
+        ),
+        fields as (
+            select _partition_date, _source_file, _line_number, raw_line, utf8_ok, blank, j,
+                   is_object,
+                   nullif(trim(f[1]), '') as message_id,
+                   nullif(trim(f[2]), '') as type,
+                   nullif(trim(f[3]), '') as anonymous_id,
+                   nullif(trim(f[4]), '') as user_id,
+                   f[5] as timestamp_text,
+                   try_cast(f[5] as timestamptz) as event_timestamp,
+                   nullif(f[6], '') as event
+            from extracted
+        ),
+        checked as (
+            select *,
+                   case
+                       when blank then null
+                       when not utf8_ok then 'invalid UTF-8'
+                       when j is null then 'invalid JSON'
+                       when not is_object then 'not a JSON object'
+                       when message_id is null then 'missing messageId'
+                       when type is null then 'missing type'
+                       when anonymous_id is null and user_id is null
+                           then 'neither anonymousId nor userId'
+                       when timestamp_text is null then 'missing timestamp'
+                       when event_timestamp is null
+                           then 'unparseable timestamp ' || to_json(timestamp_text)
+                   end as reason
+            from fields
+        )
+        select _partition_date, _source_file, _line_number, blank, reason,
+               case
+                   when reason is null or not utf8_ok or j is null or not is_object then null
+                   when message_id is null then 'messageId'
+                   when type is null then 'type'
+                   when anonymous_id is null and user_id is null then 'anonymousId, userId'
+                   else 'timestamp'
+               end as field,
+               message_id, type, event, anonymous_id, user_id, event_timestamp,
+               case when reason is null then j end as payload,
+               case when reason is not null then raw_line end as raw_line
+        from checked
+    """
+
+
 def _stage_jsonl(
     con: duckdb.DuckDBPyConnection, source: str, files: list[_File], names: dict[str, str]
 ) -> None:
-    """Every line of every file of the range, validated and extracted in one query.
+    """Every line of every file of the range, split, validated and extracted in one statement.
 
-    DuckDB splits the files into lines (`read_blob`, `string_split`, the position in the
-    list is the physical line). A file that is not valid UTF-8 is split by Python instead, so
-    that only its bad lines are rejected.
+    The result (`names["staged"]`) is materialized once; `accepted` and `reject_rows` are
+    views over it. A file that is not valid UTF-8 is split by Python instead, so that only
+    its bad lines are rejected.
     """
     file_table = pa.table(
         {
@@ -717,41 +839,15 @@ def _stage_jsonl(
         }
     )
     con.register(names["files"], file_table)
-    bom, cr, spaces = "chr(65279)", "chr(13)", "' ' || chr(9) || chr(11) || chr(12) || chr(13)"
     con.execute(
-        f"""
-        create temp table {names["group"]} as
-        with blobs as (
-            select filename, try(decode(content)) as text
-            from read_blob(?)
-        ),
-        split as (
-            select filename,
-                   string_split(
-                       case when starts_with(text, {bom}) then substr(text, 2) else text end,
-                       chr(10)
-                   ) as parts
-            from blobs where text is not null
-        ),
-        numbered as (
-            select filename, unnest(parts) as line, unnest(generate_series(1, len(parts))) as n,
-                   len(parts) as last
-            from split
-        )
-        select f._partition_date, f._source_file, n as _line_number,
-               case when suffix(line, {cr}) then left(line, length(line) - 1) else line end
-                   as raw_line,
-               true as utf8_ok,
-               trim(line, {spaces}) = '' as blank
-        from numbered join {names["files"]} as f using (filename)
-        -- the final line break does not open another line
-        where not (n = last and line = '')
-        """,
+        f"create temp table {names['staged']} as "
+        + _parse_web_events_sql(_split_lines_sql(names["files"])),
         [[str(item.path) for item in files]],
     )
+    # A decodable file has at least one row (a blank line is a row); the others are not UTF-8.
     split_files = {
         row[0]
-        for row in con.execute(f"select distinct _source_file from {names['group']}").fetchall()
+        for row in con.execute(f"select distinct _source_file from {names['staged']}").fetchall()
     }
     for item in files:
         if item.result.source_file in split_files:
@@ -764,86 +860,35 @@ def _stage_jsonl(
                 "_line_number": pa.array(range(1, len(texts) + 1), pa.int64()),
                 "raw_line": pa.array(texts, pa.string()),
                 "utf8_ok": pa.array(valid, pa.bool_()),
-                "blank": pa.array([not text.strip() for text in texts], pa.bool_()),
             }
         )
         con.register(names["lines"], rows)
-        con.execute(f"insert into {names['group']} select * from {names['lines']}")
+        con.execute(
+            f"insert into {names['staged']} "
+            + _parse_web_events_sql(f"select * from {names['lines']}")
+        )
         con.unregister(names["lines"])
     blanks = dict(
         con.execute(
-            f"select _source_file, count(*) filter (where blank) from {names['group']} group by 1"
+            f"select _source_file, count(*) from {names['staged']} where blank group by 1"
         ).fetchall()
     )
     for item in files:
         item.result.blank_lines = blanks.get(item.result.source_file, 0)
-    # One JSON parse per line: json_extract_string with a list of paths.
-    # The CASE order is the order of the contract's rejection rules; the first failing wins.
+    columns = ", ".join(quote_ident(c) for c in SOURCE_COLUMNS[source])
     con.execute(
         f"""
-        create temp table {names["parsed"]} as
-        with parsed as (
-            select _partition_date, _source_file, _line_number, raw_line, utf8_ok,
-                   case when utf8_ok and json_valid(raw_line) then raw_line::json end as j
-            from {names["group"]}
-            where not blank
-        ),
-        extracted as (
-            select *, json_type(j) as json_kind,
-                   case when json_kind = 'OBJECT' then json_extract_string(
-                       j, ['$.messageId', '$.type', '$.anonymousId', '$.userId',
-                           '$.timestamp', '$.event']
-                   ) end as f
-            from parsed
-        ),
-        fields as (
-            select * exclude (f),
-                   nullif(trim(f[1]), '') as message_id,
-                   nullif(trim(f[2]), '') as type,
-                   nullif(trim(f[3]), '') as anonymous_id,
-                   nullif(trim(f[4]), '') as user_id,
-                   f[5] as timestamp_text,
-                   try_cast(f[5] as timestamptz) as event_timestamp,
-                   nullif(f[6], '') as event
-            from extracted
-        )
-        select *,
-               case
-                   when not utf8_ok then 'invalid UTF-8'
-                   when j is null then 'invalid JSON'
-                   when json_kind <> 'OBJECT' then 'not a JSON object'
-                   when message_id is null then 'missing messageId'
-                   when type is null then 'missing type'
-                   when anonymous_id is null and user_id is null
-                       then 'neither anonymousId nor userId'
-                   when timestamp_text is null then 'missing timestamp'
-                   when event_timestamp is null
-                       then 'unparseable timestamp ' || to_json(timestamp_text)
-               end as reason,
-               case
-                   when not utf8_ok or j is null or json_kind <> 'OBJECT' then null
-                   when message_id is null then 'messageId'
-                   when type is null then 'type'
-                   when anonymous_id is null and user_id is null then 'anonymousId, userId'
-                   when event_timestamp is null then 'timestamp'
-               end as field
-        from fields
+        create temp view {names["accepted"]} as
+        select {columns}, _partition_date, _source_file, _line_number
+        from {names["staged"]}
+        where not blank and reason is null
         """
     )
     con.execute(
         f"""
-        create temp table {names["accepted"]} as
-        select message_id, type, event, anonymous_id, user_id, event_timestamp, j as payload,
-               _partition_date, _source_file, _line_number
-        from {names["parsed"]}
-        where reason is null
-        """
-    )
-    con.execute(
-        f"""
-        create temp table {names["reject_rows"]} as
+        create temp view {names["reject_rows"]} as
         select _partition_date, _source_file, _line_number, raw_line, field, reason
-        from {names["parsed"]}
+        from {names["staged"]}
         where reason is not null
         """
     )
