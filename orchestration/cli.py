@@ -25,7 +25,7 @@ import time
 import traceback
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import TextIO
 
@@ -146,15 +146,12 @@ def _day(text: str) -> str:
 def landing_range(settings: Settings, first: str | None, last: str | None) -> tuple[str, str, str]:
     """The days a stage covers: --from/--to, else the span of the landing files. Raises
     UsageError, before any work, for files that cannot be loaded or have no partition."""
-    from orchestration.landing import outside_partitions, scan_landing
+    from orchestration.landing import landing_problems, scan_landing
 
     if settings.start_date:
         _day_or_usage(settings.start_date, "JOURNEY_START_DATE")
     scan = scan_landing(settings.landing_dir)
-    today = datetime.now(UTC).date()
-    problems = scan.problems + outside_partitions(
-        scan, date.fromisoformat(settings.first_partition_date), today
-    )
+    problems = landing_problems(settings.landing_dir, settings.first_partition_date)
     blocking = [p for p in problems if not p.endswith("ignored")]
     if blocking:
         raise UsageError(

@@ -8,7 +8,7 @@ need no start date or partition range typed by hand.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from orchestration.settings import SOURCES
@@ -92,3 +92,13 @@ def outside_partitions(scan: LandingScan, first: date, last: date) -> list[str]:
                     "partitions end today; fix the file name or wait for that day"
                 )
     return lines
+
+
+def landing_problems(root: Path, start_date: str | None = None) -> list[str]:
+    """Every file that will not load as it is named, one line each (for the CLI and sensor)."""
+    from orchestration.settings import get_settings
+
+    scan = scan_landing(root)
+    first = date.fromisoformat(start_date or get_settings().first_partition_date)
+    today = datetime.now(UTC).date()
+    return scan.problems + outside_partitions(scan, first, today)
