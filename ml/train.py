@@ -615,13 +615,8 @@ def train_classifier(
                 y_train.loc[tune_idx],
                 random_state=random_state,
             )
-        candidate = build_pipeline(
-            family, columns, random_state=random_state, params=tuned.get(family)
-        )
-        candidate.fit(x_train, y_train)
-        scores = candidate.predict_proba(x_valid)[:, 1]
-        candidates[family] = evaluate(y_valid, scores)
     compared = list(families)
+    blend = None
     if set(MODEL_FAMILIES) <= set(families):
         tuned[BLEND] = {f: tuned[f] for f in MODEL_FAMILIES if f in tuned}
         blend = build_pipeline(
@@ -630,6 +625,23 @@ def train_classifier(
         blend.fit(x_train, y_train)
         candidates[BLEND] = evaluate(y_valid, blend.predict_proba(x_valid)[:, 1])
         compared.append(BLEND)
+    for family in families:
+        if blend is not None and family in MODEL_FAMILIES:
+            # With ensemble=False each calibrated member holds the uncalibrated candidate
+            # itself, refitted on all training rows with the same parameters and seed: the
+            # same model a separate fit would give, without fitting it again.
+            member = blend.named_steps["model"].named_estimators_[family]
+            uncalibrated = member.named_steps["model"].calibrated_classifiers_[0].estimator
+            prepared = member.named_steps["prep"].transform(x_valid)
+            scores = uncalibrated.predict_proba(prepared)[:, 1]
+        else:
+            candidate = build_pipeline(
+                family, columns, random_state=random_state, params=tuned.get(family)
+            )
+            candidate.fit(x_train, y_train)
+            scores = candidate.predict_proba(x_valid)[:, 1]
+        candidates[family] = evaluate(y_valid, scores)
+    candidates = {f: candidates[f] for f in compared}  # listed in comparison order
     # Ties go to the first candidate listed (logistic regression: simpler to explain).
     best = max(
         compared, key=lambda f: (np.nan_to_num(candidates[f]["roc_auc"]), -compared.index(f))
