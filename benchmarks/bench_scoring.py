@@ -42,6 +42,9 @@ def main() -> None:
         }
     total_rows, started = 0, time.perf_counter()
     for spec in (CHURN, PURCHASE_PROPENSITY):
+        if spec.model_name not in champions:
+            print(f"{spec.model_name:<22} no @champion in the registry: not scored")
+            continue
         base = frames[spec.model_name]
         big = pd.concat(
             [base.assign(customer_id=base["customer_id"] + f"_{i}") for i in range(args.scale)],
