@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/bench_ingest.py                 # demo: 5,000 people, 180 days
     .venv/bin/python benchmarks/bench_ingest.py --landing DIR   # your own landing dir
     .venv/bin/python benchmarks/bench_ingest.py --sparse        # ~200 events over 255 days
+    .venv/bin/python benchmarks/bench_ingest.py --landing DIR --source web_events  # one source
 
 For each source, in one process and on fresh DuckDB files in a temp dir:
 (a) baseline: one plain `read_csv` / `read_json` of all the source's files into a table;
@@ -64,7 +65,7 @@ def _ours(con: duckdb.DuckDBPyConnection, source: str, days: list[date], landing
     return loaded.rows_loaded + loaded.rows_rejected, loaded.files, seconds
 
 
-def compare(landing: Path, work: Path) -> None:
+def compare(landing: Path, work: Path, sources: list[str] | None = None) -> None:
     days = _days(landing)
     print(f"landing {landing}: {days[0]} … {days[-1]} ({len(days)} days)")
     print(f"{'source':<18}{'files':>6}{'rows':>10}{'duckdb s':>10}{'ours s':>9}{'ours rows/s':>13}")
@@ -73,6 +74,8 @@ def compare(landing: Path, work: Path) -> None:
     our_con.execute("set TimeZone = 'UTC'")
     totals = [0, 0, 0.0, 0.0]
     for source, ext in SOURCES.items():
+        if sources and source not in sources:
+            continue
         files = sorted(str(p) for p in (landing / source).glob(f"*.{ext}") if p.stat().st_size)
         if not files:
             continue
@@ -159,6 +162,9 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=180)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--sparse", action="store_true", help="~200 events over 255 days")
+    parser.add_argument(
+        "--source", action="append", choices=list(SOURCES), help="only this source (repeatable)"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench_ingest_") as tmp:
         work = Path(tmp)
@@ -173,7 +179,7 @@ def main() -> None:
             started = time.perf_counter()
             generate(landing, work / "truth", people=args.people, days=args.days, seed=args.seed)
             print(f"generated demo exports in {time.perf_counter() - started:.0f} s")
-        compare(landing.resolve(), work)
+        compare(landing.resolve(), work, args.source)
 
 
 if __name__ == "__main__":

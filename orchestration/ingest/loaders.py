@@ -711,38 +711,42 @@ _WEB_EVENT_PATHS = (
 )
 
 
-def _split_lines_sql(files_view: str) -> str:
-    """Physical lines of the files of `files_view` (parameter 1: their paths), in SQL.
+def _split_lines_sql() -> str:
+    """Physical lines of the files `$paths` (with `$days`, `$source_files` alike), in SQL.
 
-    `read_blob` + `decode` (NULL for a file that is not UTF-8, split by Python instead) +
-    `string_split`; the position in the list is the physical line. The file list is joined
-    per file (180 rows), not per line.
+    `read_blob` + `decode` (NULL for a file that is not UTF-8: no rows, Python splits it) +
+    `string_split`; the position in the list is the physical line. Each file's day and name
+    are looked up by its position in `$paths` (a join would move every file's bytes).
     """
-    return f"""
+    return """
         with blobs as (
-            select f._partition_date, f._source_file, try(decode(b.content)) as text
-            from read_blob(?) as b join {files_view} as f using (filename)
+            select list_position($paths, filename) as file_index,
+                   try(decode(content)) as text
+            from read_blob($paths)
         ),
         split as (
-            select _partition_date, _source_file,
+            select file_index,
+                   case when starts_with(text, chr(65279)) then text[2:] else text end as text
+            from blobs
+        ),
+        lines as (
+            select file_index,
                    string_split(
                        -- CRLF files: the CR before each LF is not part of the line
-                       replace(
-                           case when starts_with(text, chr(65279)) then text[2:] else text end,
-                           chr(13) || chr(10),
-                           chr(10)
-                       ),
+                       case when contains(text, chr(13))
+                           then replace(text, chr(13) || chr(10), chr(10)) else text end,
                        chr(10)
                    ) as parts
-            from blobs
-            where text is not null
+            from split
         ),
         numbered as (
-            select _partition_date, _source_file, unnest(parts) as line,
+            select file_index, unnest(parts) as line,
                    unnest(generate_series(1, len(parts))) as _line_number, len(parts) as last
-            from split
+            from lines
         )
-        select _partition_date, _source_file, _line_number,
+        select $days[file_index] as _partition_date,
+               $source_files[file_index] as _source_file,
+               _line_number,
                -- a last line without LF may still end in CR
                case when _line_number = last and suffix(line, chr(13))
                    then line[:-2] else line end as raw_line,
@@ -773,7 +777,8 @@ def _parse_web_events_sql(lines: str) -> str:
         ),
         extracted as (
             select *,
-                   starts_with(raw_line, '{{') or json_type(j) = 'OBJECT' as is_object,
+                   case when starts_with(raw_line, '{{') then j is not null
+                       else json_type(j) = 'OBJECT' end as is_object,
                    case when j is not null and is_object
                        then json_extract_string(j, {_WEB_EVENT_PATHS}) end as f
             from parsed
@@ -831,18 +836,13 @@ def _stage_jsonl(
     views over it. A file that is not valid UTF-8 is split by Python instead, so that only
     its bad lines are rejected.
     """
-    file_table = pa.table(
-        {
-            "filename": pa.array([str(item.path) for item in files], pa.string()),
-            "_partition_date": pa.array([i.result.partition_date for i in files], pa.date32()),
-            "_source_file": pa.array([item.result.source_file for item in files], pa.string()),
-        }
-    )
-    con.register(names["files"], file_table)
     con.execute(
-        f"create temp table {names['staged']} as "
-        + _parse_web_events_sql(_split_lines_sql(names["files"])),
-        [[str(item.path) for item in files]],
+        f"create temp table {names['staged']} as " + _parse_web_events_sql(_split_lines_sql()),
+        {
+            "paths": [str(item.path) for item in files],
+            "days": [item.result.partition_date for item in files],
+            "source_files": [item.result.source_file for item in files],
+        },
     )
     # A decodable file has at least one row (a blank line is a row); the others are not UTF-8.
     split_files = {
