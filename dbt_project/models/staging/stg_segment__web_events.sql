@@ -30,11 +30,16 @@ existing as (
 -- row chosen does not depend on which later files have been loaded. In an incremental run a
 -- delivery is new unless the table holds an earlier one; a later one (a day loaded out of
 -- order) is replaced through unique_key, so the table equals a full refresh.
-deduplicated as (
-    select *
+-- Ranked on the narrow key columns only, then joined back on the raw row's own key (file,
+-- line): sorting whole rows with their JSON payloads made DuckDB spill gigabytes at 10x.
+first_deliveries as (
+    select _source_file, _line_number, message_id, _partition_date
     from (
         select
-            source.*,
+            _source_file,
+            _line_number,
+            trim(message_id) as message_id,
+            _partition_date,
             row_number() over (
                 partition by trim(message_id)
                 order by _partition_date, _source_file, _line_number
@@ -46,10 +51,18 @@ deduplicated as (
       and not exists (
           select 1
           from existing
-          where existing.message_id = trim(numbered.message_id)
+          where existing.message_id = numbered.message_id
             and existing._partition_date < numbered._partition_date
       )
     {% endif %}
+),
+
+deduplicated as (
+    select source.*
+    from source
+    inner join first_deliveries
+        on first_deliveries._source_file = source._source_file
+        and first_deliveries._line_number = source._line_number
 ),
 
 -- One JSON parse per event for every text field (see json_extract_texts).
