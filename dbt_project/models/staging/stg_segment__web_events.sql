@@ -63,6 +63,7 @@ deduplicated as (
     inner join first_deliveries
         on first_deliveries._source_file = source._source_file
         and first_deliveries._line_number = source._line_number
+        and first_deliveries.message_id = trim(source.message_id)
 ),
 
 -- One JSON parse per event for every text field (see json_extract_texts).
