@@ -16,6 +16,7 @@ medians of N runs, each on fresh DuckDB files).
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import random
 import statistics
@@ -73,6 +74,9 @@ def compare(landing: Path, work: Path, sources: list[str] | None = None, repeat:
     The CPUs of a shared machine make single timings swing by 2x; each repetition runs the
     baseline and ours back to back, so both see about the same load.
     """
+    # DuckDB's register() imports pandas on first use (~0.3 s); the Dagster code location has
+    # it loaded already (orchestration.ml), so it is not a cost of a load.
+    importlib.import_module("pandas")
     days = _days(landing)
     print(f"landing {landing}: {days[0]} … {days[-1]} ({len(days)} days), median of {repeat}")
     print(f"{'source':<18}{'files':>6}{'rows':>10}{'duckdb s':>10}{'ours s':>9}{'ratio':>7}")

@@ -893,3 +893,27 @@ def test_materialize_a_range_records_each_day_and_one_summary(journey_env, write
     assert meta[("snowplow_events", str(days[0]))]["rows_loaded"] == 16
     [check] = result.get_asset_check_evaluations()
     assert check.passed and check.metadata["partitions_checked"].value == 4
+
+
+def test_bulk_web_events_payload_is_written_with_zstd_and_settings_are_restored(
+    warehouse_con, landing_dir, write_landing
+):
+    # More than one row group (122,880 rows): the insert writes row groups itself.
+    lines = [web_event(f"m{i}", context={"page": {"path": f"/p/{i % 97}"}}) for i in range(130_000)]
+    write_landing("web_events", DAY, "\n".join(lines) + "\n")
+    warehouse_con.execute("set force_compression = 'uncompressed'")  # the caller's choice
+
+    result = load(warehouse_con, landing_dir, "web_events")
+
+    assert (result.rows_loaded, result.rows_rejected) == (130_000, 0)
+    compressions = {
+        row[0]
+        for row in warehouse_con.execute(
+            """select compression from pragma_storage_info('raw.web_events')
+               where column_name = 'payload' and segment_type <> 'VALIDITY'"""
+        ).fetchall()
+    }
+    assert "ZSTD" in compressions
+    assert warehouse_con.execute("select current_setting('force_compression')").fetchone() == (
+        "uncompressed",
+    )
