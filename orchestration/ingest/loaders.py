@@ -844,14 +844,14 @@ def _stage_jsonl(
             "source_files": [item.result.source_file for item in files],
         },
     )
-    # A decodable file has at least one row (a blank line is a row); the others are not UTF-8.
-    split_files = {
-        row[0]
-        for row in con.execute(f"select distinct _source_file from {names['staged']}").fetchall()
-    }
-    for item in files:
-        if item.result.source_file in split_files:
-            continue
+    count_blanks = (
+        f"select _source_file, count(*) filter (where blank) from {names['staged']} group by 1"
+    )
+    blanks = dict(con.execute(count_blanks).fetchall())
+    # A decodable file has at least one row (a blank line is a row): one missing here is not
+    # UTF-8.
+    not_utf8 = [item for item in files if item.result.source_file not in blanks]
+    for item in not_utf8:
         texts, valid = _decode_lines(item.path.read_bytes())
         rows = pa.table(
             {
@@ -868,11 +868,8 @@ def _stage_jsonl(
             + _parse_web_events_sql(f"select * from {names['lines']}")
         )
         con.unregister(names["lines"])
-    blanks = dict(
-        con.execute(
-            f"select _source_file, count(*) from {names['staged']} where blank group by 1"
-        ).fetchall()
-    )
+    if not_utf8:
+        blanks = dict(con.execute(count_blanks).fetchall())
     for item in files:
         item.result.blank_lines = blanks.get(item.result.source_file, 0)
     columns = ", ".join(quote_ident(c) for c in SOURCE_COLUMNS[source])
