@@ -146,8 +146,13 @@ def landing_path(landing_root: Path, source: str, partition_date: date) -> Path:
 
 def source_file_name(path: Path, landing_root: Path) -> str:
     """Path relative to the landing dir (`orders/2026-01-05.csv`), as stored in `_source_file`."""
+    return _relative_name(path, landing_root.resolve())
+
+
+def _relative_name(path: Path, resolved_root: Path) -> str:
+    """`source_file_name` with the landing dir resolved once per range, not once per file."""
     try:
-        return path.resolve().relative_to(landing_root.resolve()).as_posix()
+        return path.resolve().relative_to(resolved_root).as_posix()
     except ValueError:
         return path.as_posix()
 
@@ -284,8 +289,9 @@ def _load(
     ensure_raw_tables(con, [source])
     results: list[LoadResult] = []
     present: list[_File] = []
+    root = landing_root.resolve()
     for day, path in files:
-        result = LoadResult(source, day, source_file_name(path, landing_root))
+        result = LoadResult(source, day, _relative_name(path, root))
         results.append(result)
         try:
             # DuckDB reads JSON lines itself; delimited files are scanned by Python.
@@ -1042,11 +1048,12 @@ def reconcile_partitions(
         ).fetchall()
     }
     result = []
+    root = landing_root.resolve()
     for day in days:
         path = landing_path(landing_root, source, day)
         result.append(
             Reconciliation(
-                source_file=source_file_name(path, landing_root),
+                source_file=_relative_name(path, root),
                 lines_in_file=count_data_lines(path, source),
                 rows_loaded=counts.get(("loaded", day), 0),
                 rows_rejected=counts.get(("rejected", day), 0),
