@@ -25,7 +25,7 @@ class DbtBuildConfig(dg.Config):
 
 
 def build_dbt_vars(partition_start: str | None, partition_end: str | None) -> dict[str, str]:
-    """dbt --vars for a run: the new-data window of the incremental session models, when the
+    """dbt --vars for a run: the new-data window of the incremental models, when the
     run covers a partition time window (end exclusive)."""
     if partition_start is None or partition_end is None:
         return {}
