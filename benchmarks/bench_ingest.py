@@ -4,6 +4,7 @@
     .venv/bin/python benchmarks/bench_ingest.py --landing DIR   # your own landing dir
     .venv/bin/python benchmarks/bench_ingest.py --sparse        # ~200 events over 255 days
     .venv/bin/python benchmarks/bench_ingest.py --landing DIR --source web_events --repeat 5
+    .venv/bin/python benchmarks/bench_ingest.py --landing DIR --payload-compression --repeat 3
 
 For each source, in one process and on fresh DuckDB files in a temp dir:
 (a) baseline: one plain `read_csv` / `read_json` of all the source's files into a table;
@@ -176,6 +177,50 @@ def sparse(work: Path) -> None:
     )
 
 
+def payload_compression(landing: Path, work: Path, repeat: int) -> None:
+    """Insert the accepted web events into `raw.web_events`-shaped tables, three ways.
+
+    auto: DuckDB's own choice (DICT_FSST for `payload`); forced: `force_compression = 'zstd'`
+    for the insert, as the loader does; column: `payload JSON USING COMPRESSION zstd` in the
+    table's DDL. Prints the median insert time and the size of each file after a checkpoint.
+    """
+    days = _days(landing)
+    staging = duckdb.connect()
+    staging.execute("set TimeZone = 'UTC'")
+    load_partitions(staging, "web_events", days, landing, preview=False)
+    rows = staging.sql("select * exclude (_loaded_at) from raw.web_events").to_arrow_table()
+    columns = ", ".join(f"{c} {t}" for c, t in SOURCE_COLUMNS["web_events"].items())
+    ways = {
+        "auto": (columns, None),
+        "forced zstd": (columns, "zstd"),
+        "column zstd": (
+            columns.replace("payload JSON", "payload JSON USING COMPRESSION zstd"),
+            None,
+        ),
+    }
+    print(f"web_events: {rows.num_rows:,} accepted rows, median of {repeat}")
+    for name, (ddl, forced) in ways.items():
+        seconds, size = [], 0
+        for run in range(repeat):
+            path = work / f"payload_{name.replace(' ', '_')}_{run}.duckdb"
+            con = duckdb.connect(str(path))
+            con.execute(
+                f"create table t ({ddl}, _partition_date date, _source_file varchar, "
+                "_line_number bigint)"
+            )
+            con.execute("create temp table staged as select * from rows")
+            con.execute(f"set force_compression = '{forced or 'auto'}'")
+            started = time.perf_counter()
+            con.execute("insert into t select * from staged")
+            seconds.append(time.perf_counter() - started)
+            con.execute("set force_compression = 'auto'")
+            con.execute("drop table staged")
+            con.execute("checkpoint")
+            con.close()
+            size = path.stat().st_size
+        print(f"{name:<12} insert {statistics.median(seconds):5.2f} s   file {size / 1e6:5.0f} MB")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--landing", type=Path, help="landing dir to load (default: generate)")
@@ -183,6 +228,11 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=180)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--sparse", action="store_true", help="~200 events over 255 days")
+    parser.add_argument(
+        "--payload-compression",
+        action="store_true",
+        help="web_events insert time and file size by compression of payload",
+    )
     parser.add_argument(
         "--repeat", type=int, default=1, help="runs per source; medians are printed"
     )
@@ -203,7 +253,10 @@ def main() -> None:
             started = time.perf_counter()
             generate(landing, work / "truth", people=args.people, days=args.days, seed=args.seed)
             print(f"generated demo exports in {time.perf_counter() - started:.0f} s")
-        compare(landing.resolve(), work, args.source, args.repeat)
+        if args.payload_compression:
+            payload_compression(landing.resolve(), work, args.repeat)
+        else:
+            compare(landing.resolve(), work, args.source, args.repeat)
 
 
 if __name__ == "__main__":
