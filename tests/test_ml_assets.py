@@ -82,7 +82,9 @@ def materialize(settings: Settings) -> dg.ExecuteInProcessResult:
             "warehouse": WarehouseResource(path=str(settings.warehouse_path)),
             "mlflow_store": MlflowResource(tracking_uri=settings.mlflow_tracking_uri),
         },
-        partition_key=str(SCORE_DAY),
+        run_config={
+            "ops": {"marts__customer_scores": {"config": {"last_day": str(SCORE_DAY)}}}
+        },
         raise_on_error=False,
     )
 

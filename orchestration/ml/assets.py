@@ -3,14 +3,13 @@
 import os
 import time
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import dagster as dg
 import pandas as pd
 
 from ml.actions import next_best_actions
-from orchestration.ingest.assets import daily_partitions
 from orchestration.ml.resources import MlflowResource
 from orchestration.ml.specs import (
     CHURN,
@@ -406,11 +405,28 @@ def write_scores(con, scores: pd.DataFrame, score_day: date) -> None:
         raise
 
 
+class ScoreConfig(dg.Config):
+    """The days to score (`journey score --from/--to`); by default the latest day with a
+    feature snapshot, i.e. the last day of data."""
+
+    first_day: str | None = None
+    last_day: str | None = None
+
+
+def score_days(con, config: ScoreConfig) -> list[date]:
+    if config.last_day:
+        last = date.fromisoformat(config.last_day)
+    else:
+        (last,) = con.execute(f"select max({TIME_COLUMN}) from {FEATURES_TABLE}").fetchone()
+        if last is None:
+            return []
+    first = date.fromisoformat(config.first_day) if config.first_day else last
+    return [first + timedelta(days=n) for n in range((last - first).days + 1)]
+
+
 @dg.asset(
     key=dg.AssetKey(["marts", "customer_scores"]),
     deps=[dg.AssetKey([s.asset_name]) for s in MODEL_SPECS] + [FEATURES_KEY, CUSTOMERS_KEY],
-    partitions_def=daily_partitions(),
-    backfill_policy=dg.BackfillPolicy.single_run(),
     pool=WAREHOUSE_POOL,
     group_name=SCORES_GROUP,
     kinds={"duckdb", "mlflow"},
@@ -431,7 +447,10 @@ def write_scores(con, scores: pd.DataFrame, score_day: date) -> None:
     ],
 )
 def customer_scores(
-    context: dg.AssetExecutionContext, warehouse: WarehouseResource, mlflow_store: MlflowResource
+    context: dg.AssetExecutionContext,
+    config: ScoreConfig,
+    warehouse: WarehouseResource,
+    mlflow_store: MlflowResource,
 ):
     champions = load_champions(mlflow_store.tracking_uri)
     skipped = [
@@ -454,11 +473,13 @@ def customer_scores(
     """
     coverage_failures, out_of_range_total, scored_total = [], 0, 0
     started = time.perf_counter()
-    # A single-run backfill hands this asset many days; each day is replaced on its own.
+    # Each day is replaced on its own; the materialization describes the last one.
+    day_metadata: dict[str, Any] = {"dagster/row_count": 0, "skip_reason": "no feature snapshot"}
+    scores = pd.DataFrame(columns=list(SCORE_COLUMNS))
     with warehouse.connect() as con:
         consent = read_consent(con)
-        for partition_key in context.partition_keys:
-            score_day = date.fromisoformat(partition_key)
+        days = score_days(con, config)
+        for score_day in days:
             scores, snapshot = score_snapshot(con, score_day, champions, consent)
             # Even with nothing to score the day is replaced (by no rows) and the table
             # exists, so BI tools and the serving copy always find marts.customer_scores.
@@ -476,9 +497,7 @@ def customer_scores(
                 )
             out_of_range_total += out_of_range
             scored_total += written
-            context.add_asset_metadata(
-                _day_metadata(scores, written, snapshot, reasons), partition_key=partition_key
-            )
+            day_metadata = _day_metadata(scores, written, snapshot, reasons)
     seconds = time.perf_counter() - started
     probabilities = pd.concat([scores["churn_probability"], scores["purchase_propensity"]]).dropna()
     spread = float(probabilities.std()) if len(probabilities) > 1 else 0.0
@@ -491,12 +510,17 @@ def customer_scores(
     if skipped:
         degenerate_metadata["skip_reason"] = dg.MetadataValue.text("\n".join(skipped))
     yield dg.MaterializeResult(
+        metadata={
+            **day_metadata,
+            "score_days": f"{days[0]}..{days[-1]}" if days else "none",
+            "customer_days_scored": scored_total,
+        },
         check_results=[
             dg.AssetCheckResult(
                 check_name="every_eligible_customer_scored_once",
                 passed=not coverage_failures,
                 metadata={
-                    "days": len(context.partition_keys),
+                    "days": len(days),
                     "failures": dg.MetadataValue.text("\n".join(coverage_failures) or "none"),
                 },
             ),
@@ -511,7 +535,7 @@ def customer_scores(
                 severity=dg.AssetCheckSeverity.WARN,
                 metadata=degenerate_metadata,
             ),
-        ]
+        ],
     )
 
 
