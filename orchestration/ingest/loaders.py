@@ -717,18 +717,21 @@ _WEB_EVENT_PATHS = (
 )
 
 
-def _split_lines_sql() -> str:
+def _split_lines_sql(scans: int) -> str:
     """Physical lines of the files `$paths` (with `$days`, `$source_files` alike), in SQL.
 
     `read_blob` + `decode` (NULL for a file that is not UTF-8: no rows, Python splits it) +
     `string_split`; the position in the list is the physical line. Each file's day and name
     are looked up by its position in `$paths` (a join would move every file's bytes).
+    `read_blob` returns all its files in one chunk, which one thread would then split and
+    parse alone: `$paths_0` … `$paths_<scans - 1>` share the files out, one scan per thread.
     """
-    return """
+    blobs = " union all ".join(f"select * from read_blob($paths_{i})" for i in range(scans))
+    return f"""
         with blobs as (
             select list_position($paths, filename) as file_index,
                    try(decode(content)) as text
-            from read_blob($paths)
+            from ({blobs})
         ),
         split as (
             select file_index,
@@ -842,14 +845,27 @@ def _stage_jsonl(
     views over it. A file that is not valid UTF-8 is split by Python instead, so that only
     its bad lines are rejected.
     """
-    con.execute(
-        f"create temp table {names['staged']} as " + _parse_web_events_sql(_split_lines_sql()),
-        {
-            "paths": [str(item.path) for item in files],
-            "days": [item.result.partition_date for item in files],
-            "source_files": [item.result.source_file for item in files],
-        },
-    )
+    paths = [str(item.path) for item in files]
+    scans = max(1, min(len(paths), scalar(con, "select current_setting('threads')")))
+    previous_order = scalar(con, "select current_setting('preserve_insertion_order')")
+    # Rows carry their file and line, so their order does not matter; keeping it would make
+    # the threads wait on each other while they fill the table.
+    con.execute("set session preserve_insertion_order = false")
+    try:
+        con.execute(
+            f"create temp table {names['staged']} as "
+            + _parse_web_events_sql(_split_lines_sql(scans)),
+            {
+                "paths": paths,
+                "days": [item.result.partition_date for item in files],
+                "source_files": [item.result.source_file for item in files],
+                # round robin: the scans walk through the range side by side, so rows of
+                # nearby days stay close together in the table
+                **{f"paths_{i}": paths[i::scans] for i in range(scans)},
+            },
+        )
+    finally:
+        con.execute(f"set session preserve_insertion_order = {previous_order}")
     count_blanks = (
         f"select _source_file, count(*) filter (where blank) from {names['staged']} group by 1"
     )
