@@ -227,24 +227,46 @@ def run_stages(
 ) -> list[str]:
     """Run the command's stages in order over `days`; returns what was skipped and why."""
     from orchestration import pipeline
+    from orchestration.ingest.assets import month_key
+    from orchestration.run_config import day_run_config
 
     stages = _stages(args)
     first, last = days or (None, None)
+    label = f"{first}..{last}" if first != last else str(first)
     skipped: list[str] = []
     if "ingest" in stages:
-        pipeline.run_stage(pipeline.INGEST_JOB, progress, first_day=first, last_day=last)
+        pipeline.run_stage(
+            pipeline.INGEST_JOB,
+            progress,
+            label=label,
+            partitions=(month_key(first), month_key(last)),
+            run_config=day_run_config(first, last, ["ingest"]),
+        )
     if "transform" in stages:
-        pipeline.run_stage(pipeline.TRANSFORM_JOB, progress, first_day=first, last_day=last)
+        pipeline.run_stage(
+            pipeline.TRANSFORM_JOB,
+            progress,
+            label=label,
+            run_config=day_run_config(first, last, ["transform"]),
+        )
     if args.command == "run":
         # Train, then score the last day with whatever champion there is (a new one or not).
-        report = pipeline.run_stage(pipeline.TRAIN_AND_SCORE_JOB, progress, first_day=last)
+        report = pipeline.run_stage(
+            pipeline.TRAIN_AND_SCORE_JOB,
+            progress,
+            label=str(last),
+            run_config=day_run_config(last, last, ["score"]),
+        )
         skipped += report.skipped
     elif "train" in stages:
         skipped += pipeline.run_stage(pipeline.TRAIN_JOB, progress).skipped
     elif "score" in stages:
         score_first = first if args.first else last  # by default, the last day only
         report = pipeline.run_stage(
-            pipeline.SCORE_JOB, progress, first_day=score_first, last_day=last
+            pipeline.SCORE_JOB,
+            progress,
+            label=f"{score_first}..{last}" if score_first != last else str(last),
+            run_config=day_run_config(score_first, last, ["score"]),
         )
         skipped += report.skipped
     return skipped

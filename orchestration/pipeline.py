@@ -26,8 +26,11 @@ from dagster._core.storage.tags import (
 )
 
 SINGLE_PARTITION_TAG = PARTITION_NAME_TAG  # the tag of a run for one partition
+PARTITION_RANGE_START_TAG = ASSET_PARTITION_RANGE_START_TAG
+PARTITION_RANGE_END_TAG = ASSET_PARTITION_RANGE_END_TAG
 Progress = Callable[[str], None]
 POLL_SECONDS = 1.0
+MAX_ASSET_LINES = 10  # a step with more assets (dbt) gets one line
 
 INGEST_JOB = "ingest_exports"
 TRANSFORM_JOB = "dbt_build"
@@ -36,9 +39,9 @@ SCORE_JOB = "score_customers"
 TRAIN_AND_SCORE_JOB = "train_and_score"
 
 
-def partition_range_tags(first_day: str, last_day: str) -> dict[str, str]:
-    """Run tags that make one run cover every daily partition from first_day to last_day."""
-    return {ASSET_PARTITION_RANGE_START_TAG: first_day, ASSET_PARTITION_RANGE_END_TAG: last_day}
+def partition_range_tags(first_key: str, last_key: str) -> dict[str, str]:
+    """Run tags that make one run cover every partition from the first key to the last."""
+    return {PARTITION_RANGE_START_TAG: first_key, PARTITION_RANGE_END_TAG: last_key}
 
 
 class StageFailed(RuntimeError):
@@ -91,8 +94,9 @@ def _tally(event: dg.EventLogEntry, tallies: dict[str, _AssetTally]) -> str | No
         )
     skip = metadata.get("skip_reason")
     if skip is not None:
-        tally.detail = f"skipped: {skip.value}"
-        return f"{key}: {skip.value}"
+        reason = "; ".join(str(skip.value).splitlines())
+        tally.detail = f"skipped: {reason}"
+        return f"{key}: {reason}"
     return None
 
 
@@ -106,6 +110,7 @@ class _Watcher:
         self.step_assets: dict[str, list[str]] = {}
         self.report_skips: list[str] = []
         self.failed_checks: list[str] = []
+        self.checks_by_step: dict[str, int] = {}
         self._cursor: str | None = None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, daemon=True)
@@ -137,6 +142,8 @@ class _Watcher:
             if key not in assets:
                 assets.append(key)
         elif kind == "ASSET_CHECK_EVALUATION":
+            step = event.step_key or ""
+            self.checks_by_step[step] = self.checks_by_step.get(step, 0) + 1
             evaluation = event.event_specific_data
             if not evaluation.passed:
                 name = f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}"
@@ -144,9 +151,17 @@ class _Watcher:
                 severity = getattr(evaluation.severity, "value", "ERROR")
                 self.progress(f"  check {'warned' if severity == 'WARN' else 'FAILED'} {name}")
         elif kind == "STEP_SUCCESS":
-            for key in self.step_assets.get(event.step_key or "", []):
+            assets = self.step_assets.get(event.step_key or "", [])
+            if len(assets) > MAX_ASSET_LINES:  # dbt: one line; the marts are in the summary
+                layers: dict[str, int] = {}
+                for key in assets:
+                    layers[key.split("/")[0]] = layers.get(key.split("/")[0], 0) + 1
+                built = ", ".join(f"{n} {layer}" for layer, n in layers.items())
+                checks = self.checks_by_step.get(event.step_key or "", 0)
+                self.progress(f"  {event.step_key}: built {built}; {checks} checks evaluated")
+            for key in assets if len(assets) <= MAX_ASSET_LINES else []:
                 tally = self.tallies[key]
-                where = f" [{tally.partitions} days]" if tally.partitions > 1 else ""
+                where = f" [{tally.partitions} months]" if tally.partitions > 1 else ""
                 self.progress(f"  {key}{where}: {_describe(tally)}")
 
     @contextmanager
@@ -208,12 +223,12 @@ def run_stage(
     name: str,
     progress: Progress,
     *,
-    first_day: str | None = None,
-    last_day: str | None = None,
+    label: str = "",
+    partitions: tuple[str, str] | None = None,
     run_config: dict | None = None,
 ) -> StageReport:
-    """Run the Dagster job `name` over [first_day, last_day] (one partition if they are equal,
-    none if both are None) in process, printing a line per finished step."""
+    """Run the Dagster job `name` in process, over the partition range `partitions` (first and
+    last key) if the job is partitioned, printing a line per finished step."""
     # Built here, not imported: resources and partitions read the settings when built.
     from orchestration.definitions import build_definitions
 
@@ -221,14 +236,11 @@ def run_stage(
     job = defs.resolve_job_def(name)
     tags = {TRIGGER_TAG: "journey cli", PID_TAG: str(os.getpid()), HOST_TAG: socket.gethostname()}
     partition_key = None
-    if first_day is not None and last_day is not None and first_day != last_day:
-        tags.update(partition_range_tags(first_day, last_day))
-        where = f" {first_day}..{last_day}"
-    elif first_day is not None:
-        partition_key = first_day
-        where = f" {first_day}"
-    else:
-        where = ""
+    if partitions is not None and partitions[0] != partitions[1]:
+        tags.update(partition_range_tags(*partitions))
+    elif partitions is not None:
+        partition_key = partitions[0]
+    where = f" {label}" if label else ""
     run_id = str(uuid.uuid4())  # known before the run starts, so the watcher can follow it
     with dg.DagsterInstance.get() as instance:
         recover_killed_runs(instance, progress)

@@ -13,7 +13,7 @@ import duckdb
 import pytest
 
 from orchestration.ingest import assets as ingest_assets
-from orchestration.ingest.assets import build_ingestion_asset, raw_asset_key
+from orchestration.ingest.assets import build_ingestion_asset, month_key, raw_asset_key
 from orchestration.ingest.contract import SOURCE_COLUMNS, ensure_raw_tables, required_columns
 from orchestration.ingest.loaders import (
     LoadError,
@@ -26,7 +26,9 @@ from orchestration.ingest.loaders import (
     scan_csv_records,
 )
 from orchestration.ingest.sensors import landing_file_sensor
+from orchestration.pipeline import partition_range_tags
 from orchestration.resources import LandingResource, WarehouseResource
+from orchestration.run_config import day_run_config
 from orchestration.settings import SOURCES
 
 DAY = date(2026, 1, 5)
@@ -563,33 +565,28 @@ def _materializations(result: dg.ExecuteInProcessResult) -> dict[tuple[str, str]
     return found
 
 
-def test_materialize_two_partitions_in_one_run(journey_env, write_landing):
+MONTH = "2026-01-01"  # the ingestion partition of DAY and NEXT_DAY
+NEXT_MONTH_DAY = date(2026, 2, 3)
+
+
+def test_materialize_a_month_of_files_in_one_run(journey_env, write_landing):
     write_landing("orders", DAY, orders_csv(order("1"), order("2", amount="abc")))
     write_landing("orders", NEXT_DAY, orders_csv(order("3"), order("4"), order("5")))
     write_landing("web_events", DAY, web_event("m1") + "\n")
     # web_events has no file on NEXT_DAY: a warning, not a failure.
     assets = [build_ingestion_asset("orders"), build_ingestion_asset("web_events")]
 
-    result = dg.materialize(
-        assets,
-        resources=_resources(journey_env),
-        tags={
-            "dagster/asset_partition_range_start": str(DAY),
-            "dagster/asset_partition_range_end": str(NEXT_DAY),
-        },
-    )
+    result = dg.materialize(assets, resources=_resources(journey_env), partition_key=MONTH)
 
     assert result.success
     meta = _materializations(result)
-    assert set(meta) == {(s, str(d)) for s in ("orders", "web_events") for d in (DAY, NEXT_DAY)}
-    assert meta[("orders", str(DAY))]["rows_loaded"] == 1
-    assert meta[("orders", str(DAY))]["rows_rejected"] == 1
-    assert meta[("orders", str(DAY))]["lines_read"] == 2
-    assert meta[("orders", str(NEXT_DAY))]["dagster/row_count"] == 3
-    assert meta[("orders", str(NEXT_DAY))]["file_bytes"] > 0
-    assert "| order_id |" in meta[("orders", str(NEXT_DAY))]["preview"]
-    assert meta[("web_events", str(NEXT_DAY))]["missing_file"] is True
-    assert "file not found" in meta[("web_events", str(NEXT_DAY))]["warnings"]
+    assert set(meta) == {("orders", MONTH), ("web_events", MONTH)}
+    orders = meta[("orders", MONTH)]
+    assert (orders["rows_loaded"], orders["rows_rejected"], orders["lines_read"]) == (4, 1, 5)
+    assert orders["dagster/row_count"] == 4 and orders["files"] == 2
+    assert "orders/2026-01-06.csv: 3 loaded, 0 rejected" in orders["files_loaded"]
+    assert "| order_id |" in orders["preview"]
+    assert meta[("web_events", MONTH)]["files"] == 1
     checks = {e.check_name: e for e in result.get_asset_check_evaluations()}
     assert set(checks) == {"orders_lines_reconcile", "web_events_lines_reconcile"}
     assert all(c.passed for c in checks.values())
@@ -600,6 +597,38 @@ def test_materialize_two_partitions_in_one_run(journey_env, write_landing):
             "select _partition_date, count(*) from raw.orders group by 1 order by 1"
         ).fetchall()
     assert counts == [(DAY, 1), (NEXT_DAY, 3)]
+
+
+def test_a_range_of_months_is_one_run_and_config_narrows_it_to_days(journey_env, write_landing):
+    write_landing("orders", DAY, orders_csv(order("1")))
+    write_landing("orders", NEXT_DAY, orders_csv(order("2")))
+    write_landing("orders", NEXT_MONTH_DAY, orders_csv(order("3")))
+    asset = build_ingestion_asset("orders")
+
+    result = dg.materialize(
+        [asset],
+        resources=_resources(journey_env),
+        tags=partition_range_tags(MONTH, "2026-02-01"),
+    )
+    assert result.success
+    assert set(_materializations(result)) == {("orders", MONTH), ("orders", "2026-02-01")}
+
+    # Only NEXT_DAY is reloaded: the other days keep their rows (and load times).
+    with duckdb.connect(str(journey_env.warehouse_path)) as con:
+        before = con.execute("select order_id, _loaded_at from raw.orders order by 1").fetchall()
+    write_landing("orders", NEXT_DAY, orders_csv(order("2"), order("2b")))
+    one_day = day_run_config(str(NEXT_DAY), str(NEXT_DAY), ["ingest"])
+    narrowed = dg.materialize(
+        [asset],
+        resources=_resources(journey_env),
+        partition_key=MONTH,
+        run_config={"ops": {"raw__orders": one_day["ops"]["raw__orders"]}},
+    )
+    assert narrowed.success
+    with duckdb.connect(str(journey_env.warehouse_path), read_only=True) as con:
+        after = con.execute("select order_id, _loaded_at from raw.orders order by 1").fetchall()
+    assert [row[0] for row in after] == ["1", "2", "2b", "3"]
+    assert after[0] == before[0] and after[-1] == before[-1]
 
 
 def test_failing_reconcile_check_fails_the_run(journey_env, write_landing, monkeypatch):
@@ -616,7 +645,7 @@ def test_failing_reconcile_check_fails_the_run(journey_env, write_landing, monke
     result = dg.materialize(
         [build_ingestion_asset("orders")],
         resources=_resources(journey_env),
-        partition_key=str(DAY),
+        partition_key=MONTH,
         raise_on_error=False,
     )
 
@@ -626,10 +655,10 @@ def test_failing_reconcile_check_fails_the_run(journey_env, write_landing, monke
     assert "1 loaded + 0 rejected" in evaluation.metadata["mismatches"].value
 
 
-def test_sensor_requests_one_run_per_changed_day(journey_env, write_landing):
+def test_sensor_requests_one_run_per_month_with_changed_files(journey_env, write_landing):
     orders = write_landing("orders", DAY, orders_csv(order("1")))
     write_landing("web_events", DAY, web_event("m1") + "\n")
-    write_landing("orders", NEXT_DAY, orders_csv(order("2")))
+    write_landing("orders", NEXT_MONTH_DAY, orders_csv(order("2")))
     write_landing("orders", "2099-01-01", orders_csv(order("3")))  # not a partition yet: waits
     (journey_env.landing_dir / "orders" / "notes.txt").write_text("ignored")
     landing = LandingResource(root=str(journey_env.landing_dir))
@@ -640,8 +669,8 @@ def test_sensor_requests_one_run_per_changed_day(journey_env, write_landing):
 
     first = tick(None)
     requests = sorted(first.run_requests, key=lambda r: r.partition_key)
-    assert [r.partition_key for r in requests] == [str(DAY), str(NEXT_DAY)]
-    # Each request runs daily_refresh (the sensor's job) for the day; the tag names the files.
+    assert [r.partition_key for r in requests] == [MONTH, "2026-02-01"]
+    # Each request runs daily_refresh (the sensor's job) for the month; the tag names sources.
     assert [r.tags["journey/changed_sources"] for r in requests] == ["orders,web_events", "orders"]
     assert all(r.asset_selection is None for r in requests)
     assert "orders/2026-01-05.csv@" in requests[0].run_key
@@ -652,7 +681,7 @@ def test_sensor_requests_one_run_per_changed_day(journey_env, write_landing):
     orders.write_text(orders_csv(order("1"), order("9")))
     os.utime(orders, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
     [changed] = tick(first.cursor).run_requests
-    assert changed.partition_key == str(DAY)
+    assert changed.partition_key == MONTH
     assert changed.tags["journey/changed_sources"] == "orders"
     assert changed.run_key != requests[0].run_key
 
@@ -867,32 +896,28 @@ def test_snowplow_row_rules(warehouse_con, landing_dir, write_landing):
     )
 
 
-def test_materialize_a_range_records_each_day_and_one_summary(journey_env, write_landing):
+def test_materialize_a_month_records_its_days_and_one_summary(journey_env, write_landing):
     days = _copy_snowplow_fixture(journey_env.landing_dir)
     result = dg.materialize(
         [build_ingestion_asset("snowplow_events")],
         resources=_resources(journey_env),
-        tags={
-            "dagster/asset_partition_range_start": str(days[0]),
-            "dagster/asset_partition_range_end": str(days[-1] + timedelta(days=2)),
-        },
+        partition_key=month_key(days[0]),
     )
     assert result.success
     meta = _materializations(result)
-    assert len(meta) == 4
-    last_day = str(days[-1] + timedelta(days=2))  # no file: the run summary still lands here
-    with_preview = [key for key, m in meta.items() if "preview" in m]
-    assert with_preview == [("snowplow_events", last_day)]
-    summary = meta[("snowplow_events", last_day)]
+    summary = meta[("snowplow_events", month_key(days[0]))]
+    assert "preview" in summary
     assert (summary["run_files"], summary["run_rows_loaded"], summary["run_rows_rejected"]) == (
         2,
         34,
         1,
     )
     assert summary["run_rows_per_second"] > 0
-    assert meta[("snowplow_events", str(days[0]))]["rows_loaded"] == 16
+    assert (summary["rows_loaded"], summary["files"]) == (34, 2)
+    assert f"snowplow_events/{days[0]}.tsv: 16 loaded" in summary["files_loaded"]
     [check] = result.get_asset_check_evaluations()
-    assert check.passed and check.metadata["partitions_checked"].value == 4
+    # Every day of the month from the first export day on is reconciled (most have no file).
+    assert check.passed and check.metadata["partitions_checked"].value == 31 - days[0].day + 1
 
 
 def test_bulk_web_events_payload_is_written_with_zstd_and_settings_are_restored(

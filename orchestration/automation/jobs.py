@@ -1,4 +1,10 @@
-"""The jobs a data engineer runs, schedules or backfills."""
+"""The jobs a data engineer runs, schedules or backfills.
+
+Only ingestion is partitioned (by month of export files): its partitions say which exports are
+loaded and a backfill reloads months. dbt, training and scoring are whole-table assets; a run
+hands them its window through config (the command line, the schedule) or, for a partitioned
+run launched from the UI or the sensor, through the run's partitions.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +12,7 @@ import functools
 
 import dagster as dg
 
-from orchestration.ingest.assets import INGESTION_GROUP, daily_partitions
+from orchestration.ingest.assets import INGESTION_GROUP
 
 MODEL_ASSETS = dg.AssetSelection.assets("churn_model", "purchase_propensity_model")
 SCORE_ASSETS = dg.AssetSelection.assets(
@@ -21,8 +27,10 @@ def ingest_exports_job() -> dg.UnresolvedAssetJobDefinition:
     return dg.define_asset_job(
         "ingest_exports",
         selection=INGESTION_ASSETS,
-        partitions_def=daily_partitions(),
-        description="Load the day's export files into raw.* (what the landing-file sensor runs).",
+        description=(
+            "Load the export files of the month(s) into raw.* (a backfill of many months is one "
+            "run; each day's rows are replaced as a whole)."
+        ),
     )
 
 
@@ -31,10 +39,9 @@ def daily_refresh_job() -> dg.UnresolvedAssetJobDefinition:
     return dg.define_asset_job(
         "daily_refresh",
         selection=INGESTION_ASSETS | DBT_ASSETS | SCORE_ASSETS,
-        partitions_def=daily_partitions(),
         description=(
-            "Ingest the day → dbt build (incremental) → score with the champion models → "
-            "publish the serving copy for BI tools."
+            "Ingest the month's new exports → dbt build (incremental over the run's days) → "
+            "score with the champion models → publish the serving copy for BI tools."
         ),
     )
 
@@ -53,10 +60,10 @@ def dbt_build_job() -> dg.UnresolvedAssetJobDefinition:
     return dg.define_asset_job(
         "dbt_build",
         selection=DBT_ASSETS,
-        partitions_def=daily_partitions(),
         description=(
-            "dbt build of every model and test. Launched over a partition range (a backfill), "
-            "it is one dbt invocation whose incremental models process the whole range."
+            "One `dbt build` of every model and test. Config `partition_start`/`partition_end` "
+            "narrow the incremental models to those days; without them they process what is "
+            "new since their last build."
         ),
     )
 
@@ -66,8 +73,7 @@ def train_and_score_job() -> dg.UnresolvedAssetJobDefinition:
     return dg.define_asset_job(
         "train_and_score",
         selection=MODEL_ASSETS | SCORE_ASSETS,
-        partitions_def=daily_partitions(),
-        description="Train and register both models, score the day, publish the serving copy.",
+        description="Train and register both models, score the last day, publish the serving copy.",
     )
 
 
@@ -76,8 +82,7 @@ def score_customers_job() -> dg.UnresolvedAssetJobDefinition:
     return dg.define_asset_job(
         "score_customers",
         selection=SCORE_ASSETS,
-        partitions_def=daily_partitions(),
-        description="Score the day's customers with the champion models, publish the serving copy.",
+        description="Score customers with the champion models, publish the serving copy.",
     )
 
 

@@ -1,15 +1,19 @@
-"""One daily-partitioned asset per source: the landing file of a day → `raw.<source>`.
+"""One monthly-partitioned asset per source: the daily landing files of a month → `raw.<source>`.
 
-Assets are thin: they call `loaders.load_partitions` once for the run's whole range (a few
-set-based DuckDB statements and one transaction, docs/ingestion.md) and attach metadata. A
-backfill of many days is one run (single-run backfill policy); if a file cannot be read the
-run fails naming it and no day of the range changes.
+A partition is a calendar month of daily files (`<landing>/<source>/<YYYY-MM-DD>.<ext>`);
+every day keeps its own rows (`_partition_date`) and is replaced as a whole. Months, not days:
+Dagster writes two event-log entries per partition and asset (~10-40 ms each on SQLite), which
+for 8 sources x 255 days cost more than loading the files; a month of files loads in one set-
+based statement anyway (docs/decisions.md). Assets are thin: they call
+`loaders.load_partitions` once for the run's days (a few DuckDB statements, one transaction)
+and attach metadata. A backfill of many months is one run (single-run backfill policy); if a
+file cannot be read the run fails naming it and no day of the range changes.
 """
 
 # No `from __future__ import annotations`: Dagster reads the parameter annotations at runtime.
 import functools
 from collections.abc import Sequence
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import dagster as dg
@@ -31,17 +35,34 @@ MAX_LOGGED_WARNINGS = 20
 
 
 @functools.cache
-def _daily_partitions(start_date: str) -> dg.DailyPartitionsDefinition:
-    return dg.DailyPartitionsDefinition(start_date=start_date, timezone="UTC")
+def _monthly_partitions(first_month: str) -> dg.MonthlyPartitionsDefinition:
+    # end_offset=1: the current month is a partition too, so today's files can be loaded.
+    return dg.MonthlyPartitionsDefinition(start_date=first_month, timezone="UTC", end_offset=1)
 
 
-def daily_partitions() -> dg.DailyPartitionsDefinition:
-    """The daily partitions shared by ingestion and everything downstream of it.
+def export_partitions() -> dg.MonthlyPartitionsDefinition:
+    """The monthly partitions of the ingestion assets, from the month of the first export day
+    (settings.first_partition_date). Cached per start so that every asset and job shares one
+    definition; read when definitions are built, not at import."""
+    first = date.fromisoformat(get_settings().first_partition_date)
+    return _monthly_partitions(first.replace(day=1).isoformat())
 
-    Cached per start date so that all assets share one (equal) definition; read from the
-    settings when definitions are built, not at import.
-    """
-    return _daily_partitions(get_settings().first_partition_date)
+
+def month_key(day: date | str) -> str:
+    """The partition key of the month a day belongs to."""
+    day = date.fromisoformat(day) if isinstance(day, str) else day
+    return day.replace(day=1).isoformat()
+
+
+def days_of(window: dg.TimeWindow, first_day: date, last_day: date | None = None) -> list[date]:
+    """Days of a partition window from first_day up to today (UTC) or last_day."""
+    last = min(last_day or date.max, datetime.now(UTC).date())
+    day = max(window.start.date(), first_day)
+    days = []
+    while day < window.end.date() and day <= last:
+        days.append(day)
+        day += timedelta(days=1)
+    return days
 
 
 def raw_asset_key(source: str) -> dg.AssetKey:
@@ -71,18 +92,32 @@ def preview_markdown(rows: Sequence[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def materialization_metadata(result: LoadResult) -> dict[str, Any]:
-    """Small per-partition metadata: the UI shows which days are loaded and with what."""
+class IngestConfig(dg.Config):
+    """Narrow a run to some days of its months (`journey ingest --from/--to`); by default a
+    run loads every day of its months up to today."""
+
+    first_day: str | None = None
+    last_day: str | None = None
+
+
+def month_metadata(results: Sequence[LoadResult]) -> dict[str, Any]:
+    """Small per-month metadata: the UI shows what each month holds, file by file."""
+    loaded = [r for r in results if not r.missing]
+    files = "\n".join(
+        f"{r.source_file}: {r.rows_loaded:,} loaded, {r.rows_rejected:,} rejected" for r in loaded
+    )
+    warnings = [w for r in loaded for w in r.warnings]
     return {
-        "dagster/row_count": dg.MetadataValue.int(result.rows_loaded),
-        "rows_loaded": dg.MetadataValue.int(result.rows_loaded),
-        "rows_rejected": dg.MetadataValue.int(result.rows_rejected),
-        "lines_read": dg.MetadataValue.int(result.lines_read),
-        "blank_lines": dg.MetadataValue.int(result.blank_lines),
-        "file_bytes": dg.MetadataValue.int(result.file_bytes),
-        "source_file": dg.MetadataValue.text(result.source_file),
-        "missing_file": dg.MetadataValue.bool(result.missing),
-        "warnings": dg.MetadataValue.text("\n".join(result.warnings) or "none"),
+        "dagster/row_count": dg.MetadataValue.int(sum(r.rows_loaded for r in results)),
+        "rows_loaded": dg.MetadataValue.int(sum(r.rows_loaded for r in results)),
+        "rows_rejected": dg.MetadataValue.int(sum(r.rows_rejected for r in results)),
+        "lines_read": dg.MetadataValue.int(sum(r.lines_read for r in results)),
+        "blank_lines": dg.MetadataValue.int(sum(r.blank_lines for r in results)),
+        "file_bytes": dg.MetadataValue.int(sum(r.file_bytes for r in results)),
+        "days_loaded": dg.MetadataValue.int(len(results)),
+        "files": dg.MetadataValue.int(len(loaded)),
+        "files_loaded": dg.MetadataValue.md(files or "_no file this month_"),
+        "warnings": dg.MetadataValue.text("\n".join(warnings[:MAX_LOGGED_WARNINGS]) or "none"),
     }
 
 
@@ -146,13 +181,13 @@ def build_ingestion_asset(source: str) -> dg.AssetsDefinition:
         kinds={"duckdb"},
         owners=["team:data-engineering"],
         tags={"layer": "raw", "source_format": SOURCES[source]},
-        partitions_def=daily_partitions(),
+        partitions_def=export_partitions(),
         backfill_policy=dg.BackfillPolicy.single_run(),
         pool=WAREHOUSE_POOL,
         description=(
-            f"`{source}` export of the day (`<landing>/{source}/<day>.{SOURCES[source]}`) "
-            f"loaded into `raw.{source}`; unreadable lines go to `raw.{source}__rejected`. "
-            "Contract: docs/raw_tables.md."
+            f"The daily `{source}` exports of a month (`<landing>/{source}/<day>."
+            f"{SOURCES[source]}`) loaded into `raw.{source}`, each day replaced as a whole; "
+            f"unreadable lines go to `raw.{source}__rejected`. Contract: docs/raw_tables.md."
         ),
         check_specs=[
             dg.AssetCheckSpec(
@@ -165,11 +200,14 @@ def build_ingestion_asset(source: str) -> dg.AssetsDefinition:
     )
     def _ingest(
         context: dg.AssetExecutionContext,
+        config: IngestConfig,
         warehouse: WarehouseResource,
         landing: LandingResource,
     ) -> dg.MaterializeResult:
         root = landing.root_path
-        days = [date.fromisoformat(key) for key in context.partition_keys]
+        first_day = date.fromisoformat(config.first_day or get_settings().first_partition_date)
+        last_day = date.fromisoformat(config.last_day) if config.last_day else None
+        days = days_of(context.partition_time_window, first_day, last_day)
         with warehouse.connect() as con:
             loaded = load_partitions(con, source, days, root)
             reconciliations = reconcile_partitions(con, source, days, root)
@@ -181,11 +219,10 @@ def build_ingestion_asset(source: str) -> dg.AssetsDefinition:
                 + (f"\n… and {more} more warning(s)" if more > 0 else "")
             )
         context.log.info(summary_line(loaded))
-        for result in loaded.partitions:
-            context.add_asset_metadata(
-                materialization_metadata(result), partition_key=result.partition_date.isoformat()
-            )
-        # The run's totals and its one preview go on the range's last day only.
+        for month in context.partition_keys:
+            results = [r for r in loaded.partitions if month_key(r.partition_date) == month]
+            context.add_asset_metadata(month_metadata(results), partition_key=month)
+        # The run's totals and its one preview go on the range's last month only.
         context.add_asset_metadata(
             run_summary_metadata(loaded), partition_key=context.partition_keys[-1]
         )

@@ -18,7 +18,7 @@ import dagster as dg
 from orchestration.resources import LandingResource
 from orchestration.settings import SOURCES
 
-MAX_PARTITIONS_PER_TICK = 31  # the rest is picked up by the next ticks; use a backfill for more
+MAX_PARTITIONS_PER_TICK = 12  # months; the rest is picked up by the next ticks
 _FILE_NAME = re.compile(r"^(\d{4}-\d{2}-\d{2})\.([a-z]+)$")
 
 # relative path → (mtime in ns, size in bytes)
@@ -56,24 +56,26 @@ def scan_landing(root: Path) -> Signatures:
 def plan_runs(
     previous: Signatures, current: Signatures, partitions_def: dg.PartitionsDefinition
 ) -> list[PlannedRun]:
-    """One run per day with new or changed files, selecting only those files' sources.
+    """One run per month with new or changed files, naming those files' sources.
 
-    A file whose day is not a partition yet (today, or before the first partition) waits.
+    A file whose month is not a partition (before the first one) waits; the sensor reports it.
     """
-    changed_by_day: dict[str, list[str]] = {}
+    from orchestration.ingest.assets import month_key
+
+    changed_by_month: dict[str, list[str]] = {}
     for rel, signature in sorted(current.items()):
         if previous.get(rel) == tuple(signature):
             continue
-        day = Path(rel).stem
-        if partitions_def.has_partition_key(day):
-            changed_by_day.setdefault(day, []).append(rel)
+        month = month_key(Path(rel).stem)
+        if partitions_def.has_partition_key(month):
+            changed_by_month.setdefault(month, []).append(rel)
     runs = []
-    for day, files in sorted(changed_by_day.items()):
+    for month, files in sorted(changed_by_month.items()):
         run_key = (
-            day + ":" + ",".join(f"{rel}@{current[rel][0]}:{current[rel][1]}" for rel in files)
+            month + ":" + ",".join(f"{rel}@{current[rel][0]}:{current[rel][1]}" for rel in files)
         )
-        sources = tuple(rel.split("/", 1)[0] for rel in files)
-        runs.append(PlannedRun(day, sources, tuple(files), run_key))
+        sources = tuple(sorted({rel.split("/", 1)[0] for rel in files}))
+        runs.append(PlannedRun(month, sources, tuple(files), run_key))
     return runs
 
 
@@ -103,18 +105,23 @@ REFRESH_JOB = "daily_refresh"
     minimum_interval_seconds=30,
     default_status=dg.DefaultSensorStatus.STOPPED,
     description=(
-        "Runs `daily_refresh` for the day of each new or changed landing file "
-        "(one run per day, at most 31 days per tick)."
+        "Runs `daily_refresh` for the month of each new or changed landing file "
+        "(one run per month; misnamed or out-of-range files are reported in the tick's log)."
     ),
 )
 def landing_file_sensor(
     context: dg.SensorEvaluationContext, landing: LandingResource
 ) -> dg.SensorResult:
-    from orchestration.ingest.assets import daily_partitions
+    from orchestration.ingest.assets import export_partitions
+    from orchestration.landing import landing_problems
 
+    # Files that will never load as named (misnamed, before the first partition, dated in
+    # the future) get one line each in the tick's log instead of being skipped silently.
+    for problem in landing_problems(landing.root_path):
+        context.log.warning(problem)
     previous = _load_cursor(context.cursor)
     current = scan_landing(landing.root_path)
-    runs = plan_runs(previous, current, daily_partitions())[:MAX_PARTITIONS_PER_TICK]
+    runs = plan_runs(previous, current, export_partitions())[:MAX_PARTITIONS_PER_TICK]
     requests = [
         dg.RunRequest(
             run_key=run.run_key,

@@ -14,6 +14,11 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 
+from orchestration.pipeline import (
+    PARTITION_RANGE_END_TAG,
+    PARTITION_RANGE_START_TAG,
+    SINGLE_PARTITION_TAG,
+)
 from orchestration.resources import WAREHOUSE_POOL, WarehouseResource
 from orchestration.transform.metadata import enrich_outputs
 from orchestration.transform.project import dbt_project, prepare_manifest
@@ -21,7 +26,13 @@ from orchestration.transform.translator import JourneyDbtTranslator
 
 
 class DbtBuildConfig(dg.Config):
+    """`partition_start`/`partition_end` (YYYY-MM-DD, end exclusive): the days the incremental
+    models process. Unset in a run over ingestion partitions (the UI, the sensor): the run's
+    months. Unset otherwise: whatever is new since each model's last build."""
+
     full_refresh: bool = False
+    partition_start: str | None = None
+    partition_end: str | None = None
 
 
 def build_dbt_vars(partition_start: str | None, partition_end: str | None) -> dict[str, str]:
@@ -41,13 +52,23 @@ def build_dbt_args(config: DbtBuildConfig, dbt_vars: dict[str, str]) -> list[str
     return args
 
 
-def _time_window_vars(context: dg.AssetExecutionContext) -> dict[str, str]:
-    # A backfill of several days runs once with range tags, not a partition key: it must pass
-    # its window too, or the incremental models would guess it from the tables.
-    if not (context.has_partition_key or context.has_partition_key_range):
+def window_vars(context: dg.AssetExecutionContext, config: DbtBuildConfig) -> dict[str, str]:
+    """The incremental window: the config's days, else the months of a partitioned run."""
+    if config.partition_start:
+        return build_dbt_vars(config.partition_start, config.partition_end)
+    from orchestration.ingest.assets import export_partitions
+
+    partitions = export_partitions()
+    keys = context.run.tags.get(SINGLE_PARTITION_TAG)
+    first, last = keys, keys
+    if keys is None:
+        first = context.run.tags.get(PARTITION_RANGE_START_TAG)
+        last = context.run.tags.get(PARTITION_RANGE_END_TAG)
+    if first is None or last is None:
         return {}
-    window = context.partition_time_window
-    return build_dbt_vars(window.start.date().isoformat(), window.end.date().isoformat())
+    start = partitions.time_window_for_partition_key(first).start.date().isoformat()
+    end = partitions.time_window_for_partition_key(last).end.date().isoformat()
+    return build_dbt_vars(start, end)
 
 
 @functools.cache
@@ -67,19 +88,17 @@ def model_relations() -> dict[str, str]:
 
 @functools.cache
 def journey_dbt_assets() -> dg.AssetsDefinition:
-    """The whole dbt project as ONE daily-partitioned asset definition (built on first call,
+    """The whole dbt project as ONE unpartitioned asset definition (built on first call,
     reads the manifest), so that every run is one `dbt build`: one process start, one parse,
-    and dbt orders models and tests itself. The partition window goes to dbt as vars, read by
-    the incremental models; the others rebuild in full whatever the window. The single-run
-    backfill policy makes a backfill of any range one run, hence one dbt invocation."""
-    from orchestration.ingest.assets import daily_partitions
+    and dbt orders models and tests itself. The run's days go to dbt as vars, read by the
+    incremental models; the others rebuild in full. Unpartitioned on purpose: Dagster records
+    two events per partition per model (~45 models), which over a long range cost more than
+    the build itself (docs/decisions.md)."""
 
     @dbt_assets(
         manifest=prepare_manifest(),
         project=dbt_project(),
         dagster_dbt_translator=JourneyDbtTranslator(),
-        partitions_def=daily_partitions(),
-        backfill_policy=dg.BackfillPolicy.single_run(),
         pool=WAREHOUSE_POOL,
         name="journey_dbt_models",
     )
@@ -93,7 +112,7 @@ def journey_dbt_assets() -> dg.AssetsDefinition:
         # inherits this environment and runs in dbt_project/, so the path must be absolute.
         warehouse_path = str(Path(warehouse.path).resolve())
         os.environ["JOURNEY_WAREHOUSE"] = warehouse_path
-        args = build_dbt_args(config, _time_window_vars(context))
+        args = build_dbt_args(config, window_vars(context, config))
         context.log.info(f"dbt {' '.join(args)}")
         # Held until dbt exits so row counts and charts can be read from the finished tables
         # (DuckDB admits no reader while the dbt process writes); dbt's own log still streams.
