@@ -438,17 +438,17 @@ def test_dagster_materializes_dbt_models(
     import dagster as dg
 
     from orchestration.resources import WarehouseResource
+    from orchestration.run_config import day_run_config
     from orchestration.transform import journey_dbt_assets, prepare_manifest
     from orchestration.transform.definitions import transform_definitions
 
     prepare_manifest(force=True)  # the manifest must describe the models as they are now
     models = journey_dbt_assets()
-    # One daily-partitioned definition for the whole project: every run is one dbt invocation
-    # and the partition window reaches the incremental models as vars.
+    # One unpartitioned definition for the whole project: every run is one dbt invocation
+    # and the run's days reach the incremental models as vars (config).
     assert dg.AssetKey(["intermediate", "int_web_event_sessions"]) in models.keys
     assert dg.AssetKey(["marts", "customer_features"]) in models.keys
-    assert models.partitions_def is not None
-    assert models.backfill_policy == dg.BackfillPolicy.single_run()
+    assert models.partitions_def is None
     raw_deps = {key.path[1] for key in models.dependency_keys if key.path[0] == "raw"}
     assert raw_deps == set(SOURCES)  # dbt sources are the ingestion assets raw/<table>
     group_names = models.group_names_by_key
@@ -472,15 +472,12 @@ def test_dagster_materializes_dbt_models(
         **transform_definitions().resources,
         "warehouse": WarehouseResource(path=str(warehouse)),
     }
-    # One run over the demo's whole partition range, as a backfill would launch it.
+    # One run over the demo's whole range of days, as `journey transform` launches it.
     result = dg.materialize(
         [models],
         selection=selection,
         resources=resources,
-        tags={
-            "dagster/asset_partition_range_start": str(day(1)),
-            "dagster/asset_partition_range_end": str(day(DAYS)),
-        },
+        run_config=day_run_config(str(day(1)), str(day(DAYS)), ["transform"]),
     )
     assert result.success
     # The whole selection ran as one step, i.e. one dbt process.
