@@ -228,8 +228,8 @@ def write_sparse_landing(landing: Path, events: int = 200, span_days: int = 255)
     (landing / "orders").mkdir(parents=True)
     (landing / "orders" / f"{days[-1]}.csv").write_text(
         "order_id,contact_id,email,ordered_at,status,amount,currency,plan,order_type\n"
-        f"o1,,a@example.com,{days[-1]}T12:00:00Z,completed,10.00,USD,basic,new\n"
-        f"o2,,b@example.com,{days[-1]}T13:00:00Z,completed,20.00,USD,basic,new\n"
+        f"o1,,a@example.com,{days[-1]}T12:00:00Z,paid,10.00,USD,basic,new\n"
+        f"o2,,b@example.com,{days[-1]}T13:00:00Z,paid,20.00,USD,basic,new\n"
     )
 
 

@@ -53,7 +53,7 @@ def write_foreign_landing(landing: Path) -> dict[str, int]:
     # A web checkout that carries only the visitor's anonymous id and an email.
     (landing / "orders" / f"{DAYS[-1]}.csv").write_text(
         "order_id,contact_id,email,ordered_at,status,amount,currency,plan,order_type,anonymous_id\n"
-        f"o-1,,buyer@example.com,{DAYS[-1]}T11:06:00Z,completed,49.00,USD,pro,new,anon-a\n"
+        f"o-1,,buyer@example.com,{DAYS[-1]}T11:06:00Z,paid,49.00,USD,pro,new,anon-a\n"
     )
     return {"web_events": n, "orders": 1, "sessions": len(DAYS) * len(VISITORS) * 2}
 
