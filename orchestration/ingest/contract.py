@@ -147,6 +147,7 @@ OPTIONAL_COLUMNS: dict[str, frozenset[str]] = {
     "snowplow_events": frozenset(SOURCE_COLUMNS["snowplow_events"]) - _SNOWPLOW_REQUIRED,
 }
 
+
 @dataclass(frozen=True)
 class RowRule:
     """A row is rejected when `violated` (SQL over the typed columns) is true."""
