@@ -42,6 +42,9 @@ dbt-docs: install
 	$(BIN)/journey dbt-docs
 
 bench: install
+	$(BIN)/python benchmarks/bench_pipeline.py
+	$(BIN)/python benchmarks/bench_ingest.py
+	$(BIN)/python benchmarks/bench_training.py --scale 1
 	$(BIN)/python benchmarks/model_ceiling.py
 	$(BIN)/python benchmarks/bench_scoring.py --scale 10
 	$(BIN)/python benchmarks/bench_ml.py
