@@ -46,6 +46,33 @@ def _wait_for(proc: subprocess.Popen, needle: str, timeout: float = 600) -> list
     pytest.fail(f"no {needle!r} within {timeout}s:\n{''.join(seen)}")
 
 
+def _descendant_running(root_pid: int, needle: str, timeout: float = 300) -> None:
+    """Wait until a process below root_pid has `needle` in its command line."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        parents: dict[int, int] = {}
+        commands: dict[int, str] = {}
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                stat = (entry / "stat").read_text()
+                commands[int(entry.name)] = (
+                    (entry / "cmdline").read_bytes().decode(errors="replace")
+                )
+            except OSError:
+                continue
+            parents[int(entry.name)] = int(stat[stat.rindex(")") + 2 :].split()[1])
+        for pid, command in commands.items():
+            ancestor = parents.get(pid)
+            while ancestor and ancestor != root_pid:
+                ancestor = parents.get(ancestor)
+            if ancestor == root_pid and needle in command:
+                return
+        time.sleep(0.2)
+    pytest.fail(f"no process running {needle!r} under pid {root_pid} within {timeout}s")
+
+
 def test_second_command_fails_fast_and_kill_9_does_not_block_the_next_run(
     tmp_path: Path,
 ) -> None:
@@ -63,6 +90,8 @@ def test_second_command_fails_fast_and_kill_9_does_not_block_the_next_run(
         assert second.returncode == 2
         assert "`journey run` (pid" in second.stderr and "is using" in second.stderr
         assert time.monotonic() - started < 30
+        # Killed while dbt runs: the run is STARTED and holds the warehouse pool slot.
+        _descendant_running(first.pid, "build")
     finally:
         os.killpg(first.pid, signal.SIGKILL)
         first.wait()
