@@ -6,6 +6,7 @@ journey ingest       load the landing files into raw.* (one run over the days fo
 journey transform    dbt build over the same days (one dbt invocation)
 journey train        train, register and promote the churn and propensity models
 journey score        score customers with the champion models, publish the serving copy
+journey refresh      the daily refresh in one run (ingest + transform + score), last day
 journey summary      tables and row counts of the warehouse
 journey mlflow-ui    the MLflow UI on the project's tracking store
 journey dbt-docs     generate and serve the dbt docs site
@@ -33,6 +34,8 @@ from orchestration.settings import DBT_PROJECT_DIR, Settings, get_settings
 
 # A stage prints this much per step; the demo generator at most one line per this many seconds.
 GENERATOR_PROGRESS_SECONDS = 10.0
+PIPELINE_COMMANDS = ("run", "ingest", "transform", "train", "score", "refresh")
+MLFLOW_COMMANDS = ("run", "train", "score", "refresh")
 
 
 class Progress:
@@ -62,20 +65,25 @@ def _export_env(settings: Settings) -> None:
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 
 
-def prepare(settings: Settings, progress: Progress) -> None:
-    from ml.tracking import ensure_tracking_store
+def prepare(
+    settings: Settings, progress: Progress, *, force: bool = True, mlflow: bool = True
+) -> None:
+    """dagster.yaml, the dbt manifest (parsed again when forced or when a dbt file changed
+    since) and the MLflow store: what the code location and the runs need."""
     from orchestration.instance import write_dagster_yaml
-    from orchestration.transform import prepare_manifest
+    from orchestration.transform.project import manifest_is_stale, prepare_manifest
 
     _export_env(settings)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     write_dagster_yaml(settings.dagster_home)
-    # Always re-parse: the models may have changed since the last install.
-    prepare_manifest(force=True)
-    ensure_tracking_store(settings.mlflow_tracking_uri)
+    prepare_manifest(force=force or manifest_is_stale())
+    if mlflow:  # importing MLflow takes seconds: only the stages that train or score pay
+        from ml.tracking import ensure_tracking_store
+
+        ensure_tracking_store(settings.mlflow_tracking_uri)
     progress(
-        f"prepared: Dagster instance {settings.dagster_home}, dbt manifest, "
-        f"MLflow store {settings.mlflow_tracking_uri}"
+        f"prepared: Dagster instance {settings.dagster_home}, dbt manifest"
+        + (f", MLflow store {settings.mlflow_tracking_uri}" if mlflow else "")
     )
 
 
@@ -234,6 +242,16 @@ def run_stages(
     first, last = days or (None, None)
     label = f"{first}..{last}" if first != last else str(first)
     skipped: list[str] = []
+    if args.command == "refresh":
+        # The scheduled daily refresh: one run of `daily_refresh` over the days.
+        report = pipeline.run_stage(
+            pipeline.REFRESH_JOB,
+            progress,
+            label=label,
+            partitions=(month_key(first), month_key(last)),
+            run_config=day_run_config(first, last),
+        )
+        return report.skipped
     if "ingest" in stages:
         pipeline.run_stage(
             pipeline.INGEST_JOB,
@@ -298,9 +316,11 @@ def _stage_command(args: argparse.Namespace, settings: Settings, log_path: Path)
             days = None
             if args.command != "train":  # checked before any work starts
                 first, last, what = landing_range(settings, args.first, args.last)
+                if args.command == "refresh" and not args.first:
+                    first = last  # by default the newest day only, as the schedule does
                 progress(f"landing: {what}")
                 days = (first, last)
-            prepare(settings, progress)
+            prepare(settings, progress, force=False, mlflow=args.command in MLFLOW_COMMANDS)
             skipped = run_stages(args, settings, progress, days)
         except UsageError as exc:
             print(f"journey {args.command}: {exc}", file=console)
@@ -315,7 +335,7 @@ def _stage_command(args: argparse.Namespace, settings: Settings, log_path: Path)
                 file=console,
             )
             return 1
-        if args.command in ("run", "transform", "score"):
+        if args.command in ("run", "transform", "score", "refresh"):
             print_summary(settings, out=console, skipped=skipped)
         else:
             for line in skipped:
@@ -436,6 +456,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         ("ingest", "load the landing files into raw.*"),
         ("transform", "dbt build (staging, intermediate, marts) with its tests"),
         ("score", "score customers with the champion models; publish the serving copy"),
+        ("refresh", "the daily refresh in one run: ingest, transform, score (default: last day)"),
     ):
         _add_range(sub.add_parser(name, help=text))
     sub.add_parser("train", help="train, register and promote both models")
@@ -451,7 +472,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "prepare":
         prepare(get_settings(), Progress())
         return 0
-    if args.command in ("run", "ingest", "transform", "train", "score"):
+    if args.command in PIPELINE_COMMANDS:
         if args.command == "train":
             args.first = args.last = None
         return stage_command(args)

@@ -37,6 +37,7 @@ TRANSFORM_JOB = "dbt_build"
 TRAIN_JOB = "weekly_retrain"
 SCORE_JOB = "score_customers"
 TRAIN_AND_SCORE_JOB = "train_and_score"
+REFRESH_JOB = "daily_refresh"
 
 
 def partition_range_tags(first_key: str, last_key: str) -> dict[str, str]:

@@ -28,6 +28,18 @@ def dbt_cli_resource() -> DbtCliResource:
     return DbtCliResource(project_dir=dbt_project(), dbt_executable=dbt_executable())
 
 
+def manifest_is_stale() -> bool:
+    """True when a file of the dbt project changed after target/manifest.json was written."""
+    manifest = dbt_project().manifest_path
+    if not manifest.exists():
+        return True
+    written = manifest.stat().st_mtime
+    sources = [DBT_PROJECT_DIR / "dbt_project.yml", DBT_PROJECT_DIR / "profiles.yml"]
+    for folder in ("models", "macros", "seeds", "tests", "snapshots", "analyses"):
+        sources += [p for p in (DBT_PROJECT_DIR / folder).rglob("*") if p.is_file()]
+    return any(path.stat().st_mtime > written for path in sources if path.exists())
+
+
 def prepare_manifest(force: bool = False) -> Path:
     """Write target/manifest.json with `dbt parse` when it is missing (or `force`); returns
     its path. The code location reads the manifest at load time, so install and test setup
