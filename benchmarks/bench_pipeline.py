@@ -190,9 +190,7 @@ def demo_benchmark(people: int, days: int, work: Path) -> dict[str, float]:
     step = measure(journey("refresh", "--from", new_day, "--to", new_day), env)
     report(f"daily refresh of {new_day} (one daily_refresh run)", step)
     refresh = step.seconds
-    print(
-        f"daily refresh {refresh:.1f} s = {100 * refresh / full.seconds:.1f} % of the full run"
-    )
+    print(f"daily refresh {refresh:.1f} s = {100 * refresh / full.seconds:.1f} % of the full run")
     figures["daily_refresh_seconds"] = refresh
     figures["daily_refresh_share"] = refresh / full.seconds
     return figures

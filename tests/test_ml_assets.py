@@ -82,9 +82,7 @@ def materialize(settings: Settings) -> dg.ExecuteInProcessResult:
             "warehouse": WarehouseResource(path=str(settings.warehouse_path)),
             "mlflow_store": MlflowResource(tracking_uri=settings.mlflow_tracking_uri),
         },
-        run_config={
-            "ops": {"marts__customer_scores": {"config": {"last_day": str(SCORE_DAY)}}}
-        },
+        run_config={"ops": {"marts__customer_scores": {"config": {"last_day": str(SCORE_DAY)}}}},
         raise_on_error=False,
     )
 
