@@ -318,7 +318,7 @@ def ingest_run(dagster_ui: DagsterUI, demo_pipeline: DemoPipeline) -> LaunchedRu
         "selector": {**dagster_ui.repository_selector, "jobName": "ingest_exports"},
         "executionMetadata": {
             "tags": [
-                {"key": "dagster/partition", "value": partition},
+                {"key": SINGLE_PARTITION_TAG, "value": partition},
                 {"key": "journey/trigger", "value": "tests/test_ui.py"},
             ]
         },
@@ -358,7 +358,7 @@ def test_launched_partition_run_succeeds(
     assert run["status"] == "SUCCESS", _failures(dagster_ui, ingest_run.run_id)
     print(f"ingest_exports [{ingest_run.partition}]: SUCCESS after {ingest_run.seconds:.0f}s")
     tags = {tag["key"]: tag["value"] for tag in run["tags"]}
-    assert tags["dagster/partition"] == ingest_run.partition
+    assert tags[SINGLE_PARTITION_TAG] == ingest_run.partition
     assert run["jobName"] == "ingest_exports"
     assert run["stats"]["stepsFailed"] == 0
     assert run["stats"]["materializations"] == len(SOURCES)
