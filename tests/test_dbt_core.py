@@ -423,9 +423,11 @@ def test_dbt_vars_and_args() -> None:
     assert build_dbt_vars(None, None) == {}
     window = build_dbt_vars("2026-01-05", "2026-01-06")
     assert window == {"partition_start": "2026-01-05", "partition_end": "2026-01-06"}
-    assert build_dbt_args(DbtBuildConfig(), {}) == ["build"]
+    unit_tests_off = ["--exclude-resource-type", "unit_test"]
+    assert build_dbt_args(DbtBuildConfig(), {}) == ["build", *unit_tests_off]
     assert build_dbt_args(DbtBuildConfig(full_refresh=True), window) == [
         "build",
+        *unit_tests_off,
         "--full-refresh",
         "--vars",
         '{"partition_start": "2026-01-05", "partition_end": "2026-01-06"}',

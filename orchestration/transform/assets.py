@@ -44,7 +44,8 @@ def build_dbt_vars(partition_start: str | None, partition_end: str | None) -> di
 
 
 def build_dbt_args(config: DbtBuildConfig, dbt_vars: dict[str, str]) -> list[str]:
-    args = ["build"]
+    # dbt unit tests check the SQL, not the data: `make test` runs them, every build need not.
+    args = ["build", "--exclude-resource-type", "unit_test"]
     if config.full_refresh:
         args.append("--full-refresh")
     if dbt_vars:
