@@ -6,6 +6,7 @@ Their paths come from `orchestration.settings` when the Definitions are built
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -30,11 +31,19 @@ class WarehouseResource(dg.ConfigurableResource):
     def from_settings(cls) -> WarehouseResource:
         return cls(path=str(get_settings().warehouse_path))
 
+    def _config(self) -> dict[str, str]:
+        # The same bounds as dbt's (profiles.yml): DuckDB's default is 80 % of the machine's
+        # memory, and a 10x ingestion reached 7 GB without one; beyond the limit it spills.
+        return {
+            "memory_limit": os.environ.get("JOURNEY_DUCKDB_MEMORY_LIMIT", "3GB"),
+            "temp_directory": os.environ.get("JOURNEY_DUCKDB_TEMP_DIRECTORY", self.path + ".tmp"),
+        }
+
     def _open(self, read_only: bool) -> duckdb.DuckDBPyConnection:
         deadline = time.monotonic() + self.lock_timeout_seconds
         while True:
             try:
-                return duckdb.connect(self.path, read_only=read_only)
+                return duckdb.connect(self.path, read_only=read_only, config=self._config())
             except duckdb.IOException as exc:
                 if "lock" not in str(exc).lower() or time.monotonic() >= deadline:
                     raise
