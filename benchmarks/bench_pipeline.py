@@ -153,7 +153,9 @@ def restore(aside: Path, landing: Path) -> None:
         shutil.move(path, landing / path.parent.name / path.name)
 
 
-def demo_benchmark(people: int, days: int, work: Path) -> dict[str, float]:
+def demo_benchmark(
+    people: int, days: int, work: Path, each_stage: bool = False
+) -> dict[str, float]:
     env = environment(work)
     landing = Path(env["JOURNEY_LANDING_DIR"])
     figures: dict[str, float] = {}
@@ -193,6 +195,13 @@ def demo_benchmark(people: int, days: int, work: Path) -> dict[str, float]:
     print(f"daily refresh {refresh:.1f} s = {100 * refresh / full.seconds:.1f} % of the full run")
     figures["daily_refresh_seconds"] = refresh
     figures["daily_refresh_share"] = refresh / full.seconds
+    if each_stage:
+        # Each stage alone on the same data: its own peak memory (the run's is the maximum).
+        for stage in ("ingest", "transform", "train", "score"):
+            step = measure(journey(stage), env)
+            report(f"journey {stage} alone (all days)", step)
+            figures[f"{stage}_seconds"] = step.seconds
+            figures[f"{stage}_peak_rss_mb"] = step.peak_rss_bytes / 2**20
     return figures
 
 
@@ -246,6 +255,9 @@ def main() -> int:
     parser.add_argument("--people", type=int, default=5000)
     parser.add_argument("--days", type=int, default=180)
     parser.add_argument("--sparse", action="store_true", help="only the sparse case")
+    parser.add_argument(
+        "--each-stage", action="store_true", help="then time each stage alone on the same data"
+    )
     parser.add_argument("--workdir", type=Path, help="keep the data here (default: a temp dir)")
     args = parser.parse_args()
     work = args.workdir or Path(tempfile.mkdtemp(prefix="bench_pipeline_"))
@@ -253,7 +265,9 @@ def main() -> int:
     print(f"workdir {work} · {os.cpu_count()} cores")
     figures = sparse_benchmark(work / "sparse")
     if not args.sparse:
-        figures |= demo_benchmark(args.people, args.days, work / f"demo_{args.people}")
+        figures |= demo_benchmark(
+            args.people, args.days, work / f"demo_{args.people}", args.each_stage
+        )
     print(json.dumps({k: round(v, 3) for k, v in figures.items()}, indent=2))
     if args.workdir is None:
         shutil.rmtree(work, ignore_errors=True)
