@@ -185,7 +185,11 @@ def landing_range(settings: Settings, first: str | None, last: str | None) -> tu
     found = sum(
         1 for ds in scan.days_by_source.values() for d in ds if first <= d.isoformat() <= last
     )
-    what = f"{found:,} files on {len(in_range)} of the {_span(first, last)} days {first}..{last}"
+    what = (
+        f"{found:,} files of {first}"
+        if first == last
+        else f"{found:,} files on {len(in_range)} of the {_span(first, last)} days {first}..{last}"
+    )
     return first, last, what
 
 
@@ -317,7 +321,8 @@ def _stage_command(args: argparse.Namespace, settings: Settings, log_path: Path)
             if args.command != "train":  # checked before any work starts
                 first, last, what = landing_range(settings, args.first, args.last)
                 if args.command == "refresh" and not args.first:
-                    first = last  # by default the newest day only, as the schedule does
+                    # By default the newest day only, as the daily schedule does.
+                    first, last, what = landing_range(settings, last, last)
                 progress(f"landing: {what}")
                 days = (first, last)
             prepare(settings, progress, force=False, mlflow=args.command in MLFLOW_COMMANDS)
