@@ -159,7 +159,7 @@ def landing_range(settings: Settings, first: str | None, last: str | None) -> tu
     if settings.start_date:
         _day_or_usage(settings.start_date, "JOURNEY_START_DATE")
     scan = scan_landing(settings.landing_dir)
-    problems = landing_problems(settings.landing_dir, settings.first_partition_date)
+    problems = landing_problems(settings.landing_dir, settings.first_partition_date, scan)
     blocking = [p for p in problems if not p.endswith("ignored")]
     if blocking:
         raise UsageError(

@@ -94,11 +94,13 @@ def outside_partitions(scan: LandingScan, first: date, last: date) -> list[str]:
     return lines
 
 
-def landing_problems(root: Path, start_date: str | None = None) -> list[str]:
+def landing_problems(
+    root: Path, start_date: str | None = None, scan: LandingScan | None = None
+) -> list[str]:
     """Every file that will not load as it is named, one line each (for the CLI and sensor)."""
     from orchestration.settings import get_settings
 
-    scan = scan_landing(root)
+    scan = scan or scan_landing(root)
     first = date.fromisoformat(start_date or get_settings().first_partition_date)
     today = datetime.now(UTC).date()
     return scan.problems + outside_partitions(scan, first, today)

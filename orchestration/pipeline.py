@@ -63,7 +63,6 @@ class StageReport:
     job: str
     run_id: str = ""
     skipped: list[str] = field(default_factory=list)
-    failed_checks: list[str] = field(default_factory=list)
 
 
 def _describe(tally: _AssetTally) -> str:
@@ -110,7 +109,6 @@ class _Watcher:
         self.tallies: dict[str, _AssetTally] = {}
         self.step_assets: dict[str, list[str]] = {}
         self.report_skips: list[str] = []
-        self.failed_checks: list[str] = []
         self.checks_by_step: dict[str, int] = {}
         self._cursor: str | None = None
         self._stop = threading.Event()
@@ -148,7 +146,6 @@ class _Watcher:
             evaluation = event.event_specific_data
             if not evaluation.passed:
                 name = f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}"
-                self.failed_checks.append(name)
                 severity = getattr(evaluation.severity, "value", "ERROR")
                 self.progress(f"  check {'warned' if severity == 'WARN' else 'FAILED'} {name}")
         elif kind == "STEP_SUCCESS":
@@ -271,4 +268,4 @@ def run_stage(
             + "\n".join(failures)
         )
     progress(f"{name}{where}: succeeded")
-    return StageReport(name, run_id, watcher.report_skips, watcher.failed_checks)
+    return StageReport(name, run_id, watcher.report_skips)

@@ -8,18 +8,16 @@ loaded within a minute. See docs/ingestion.md.
 
 # No `from __future__ import annotations`: Dagster reads the parameter annotations at runtime.
 import json
-import re
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 
 import dagster as dg
 
+from orchestration.landing import LandingScan, landing_problems, scan_landing
 from orchestration.resources import LandingResource
 from orchestration.settings import SOURCES
 
 MAX_PARTITIONS_PER_TICK = 12  # months; the rest is picked up by the next ticks
-_FILE_NAME = re.compile(r"^(\d{4}-\d{2}-\d{2})\.([a-z]+)$")
 
 # relative path → (mtime in ns, size in bytes)
 Signatures = dict[str, tuple[int, int]]
@@ -33,23 +31,14 @@ class PlannedRun:
     run_key: str
 
 
-def scan_landing(root: Path) -> Signatures:
-    """Signatures of the files that follow `<source>/<YYYY-MM-DD>.<ext>`; others are ignored."""
+def file_signatures(scan: LandingScan, root: Path) -> Signatures:
+    """Signatures of the files that follow `<source>/<YYYY-MM-DD>.<ext>` (the scan's rules)."""
     found: Signatures = {}
-    for source, ext in SOURCES.items():
-        folder = root / source
-        if not folder.is_dir():
-            continue
-        for path in folder.iterdir():
-            match = _FILE_NAME.match(path.name)
-            if not match or match.group(2) != ext or not path.is_file():
-                continue
-            try:
-                date.fromisoformat(match.group(1))
-            except ValueError:
-                continue
-            stat = path.stat()
-            found[f"{source}/{path.name}"] = (stat.st_mtime_ns, stat.st_size)
+    for source, days in scan.days_by_source.items():
+        for day in days:
+            rel = f"{source}/{day.isoformat()}.{SOURCES[source]}"
+            stat = (root / rel).stat()
+            found[rel] = (stat.st_mtime_ns, stat.st_size)
     return found
 
 
@@ -113,14 +102,15 @@ def landing_file_sensor(
     context: dg.SensorEvaluationContext, landing: LandingResource
 ) -> dg.SensorResult:
     from orchestration.ingest.assets import export_partitions
-    from orchestration.landing import landing_problems
 
+    root = landing.root_path
+    scan = scan_landing(root)
     # Files that will never load as named (misnamed, before the first partition, dated in
     # the future) get one line each in the tick's log instead of being skipped silently.
-    for problem in landing_problems(landing.root_path):
+    for problem in landing_problems(root, scan=scan):
         context.log.warning(problem)
     previous = _load_cursor(context.cursor)
-    current = scan_landing(landing.root_path)
+    current = file_signatures(scan, root)
     runs = plan_runs(previous, current, export_partitions())[:MAX_PARTITIONS_PER_TICK]
     requests = [
         dg.RunRequest(
