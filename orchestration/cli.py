@@ -30,7 +30,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TextIO
 
-from orchestration.settings import DBT_PROJECT_DIR, Settings, get_settings
+from orchestration.settings import DBT_PROJECT_DIR, Settings, export_hash_key, get_settings
 
 # A stage prints this much per step; the demo generator at most one line per this many seconds.
 GENERATOR_PROGRESS_SECONDS = 10.0
@@ -63,6 +63,7 @@ def _export_env(settings: Settings) -> None:
     os.environ.setdefault("MLFLOW_TRACKING_URI", settings.mlflow_tracking_uri)
     os.environ.setdefault("JOURNEY_WAREHOUSE", str(settings.warehouse_path))
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    export_hash_key(settings)
 
 
 def prepare(

@@ -85,3 +85,41 @@ class Settings:
 
 def get_settings() -> Settings:
     return Settings.from_env()
+
+
+HASH_KEY_ENV = "JOURNEY_HASH_KEY"
+
+
+def hash_key(settings: Settings | None = None) -> str:
+    """The secret that keys every pseudonym (customer_id, email_hash, erasure tombstones).
+
+    JOURNEY_HASH_KEY when set (a secret manager's value in production); otherwise
+    `<data dir>/hash.key`, created once with 256 random bits and mode 0600. Without a secret an
+    unsalted hash of an email is re-identifiable by anyone holding the email (issue 12).
+    Losing the key changes every customer_id at the next build and orphans the tombstones:
+    back it up with the warehouse (docs/privacy.md)."""
+    value = os.environ.get(HASH_KEY_ENV)
+    if value:
+        return value
+    settings = settings or get_settings()
+    path = settings.data_dir / "hash.key"
+    if not path.exists():
+        import secrets
+
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # O_EXCL: two processes starting at once keep one key, never two.
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_hex(32) + "\n")
+    return path.read_text().strip()
+
+
+def export_hash_key(settings: Settings | None = None) -> str:
+    """Put the key in the environment, where dbt (profiles/vars) and child processes read it."""
+    key = hash_key(settings)
+    os.environ[HASH_KEY_ENV] = key
+    return key

@@ -37,6 +37,8 @@ def journey_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
         monkeypatch.setenv(var, str(path))
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{data_dir / 'mlflow' / 'mlflow.db'}")
     monkeypatch.delenv("JOURNEY_START_DATE", raising=False)
+    # A fixed pseudonym key, so that ids are comparable across the runs of one test.
+    monkeypatch.setenv("JOURNEY_HASH_KEY", "test-hash-key")
     for path in (data_dir / "landing", data_dir / "dagster", data_dir / "mlflow"):
         path.mkdir(parents=True, exist_ok=True)
     return get_settings()

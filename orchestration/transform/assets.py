@@ -20,6 +20,7 @@ from orchestration.pipeline import (
     SINGLE_PARTITION_TAG,
 )
 from orchestration.resources import WAREHOUSE_POOL, WarehouseResource
+from orchestration.settings import export_hash_key
 from orchestration.transform.metadata import enrich_outputs
 from orchestration.transform.project import dbt_project, prepare_manifest
 from orchestration.transform.translator import JourneyDbtTranslator
@@ -113,6 +114,7 @@ def journey_dbt_assets() -> dg.AssetsDefinition:
         # inherits this environment and runs in dbt_project/, so the path must be absolute.
         warehouse_path = str(Path(warehouse.path).resolve())
         os.environ["JOURNEY_WAREHOUSE"] = warehouse_path
+        export_hash_key()
         args = build_dbt_args(config, window_vars(context, config))
         context.log.info(f"dbt {' '.join(args)}")
         # Held until dbt exits so row counts and charts can be read from the finished tables

@@ -1,0 +1,20 @@
+{#- Keyed pseudonyms (issue 12). customer_id, email_hash and the erasure tombstones hash an
+    identifier together with a secret key (var hash_key, from JOURNEY_HASH_KEY; see
+    orchestration.settings.hash_key), so that holding an email is not enough to find its row.
+    keyed_hash(x) = md5(key || x): the same value in Python is
+    orchestration.privacy.pseudonyms.keyed_hash, used to write tombstones. -#}
+
+{% macro hash_key() -%}
+    {%- set key = var('hash_key', '') -%}
+    {%- if execute and not key -%}
+        {{ exceptions.raise_compiler_error(
+            "var hash_key is empty: set JOURNEY_HASH_KEY (the journey commands and the Dagster "
+            ~ "assets set it from <data dir>/hash.key; see docs/privacy.md)") }}
+    {%- endif -%}
+    {{ return(key) }}
+{%- endmacro %}
+
+{#- md5 of the key followed by the expression's text: 32 hex characters. -#}
+{% macro keyed_hash(expr) -%}
+    {{ dbt.hash(dbt.concat([dbt.string_literal(hash_key()), expr])) }}
+{%- endmacro %}
