@@ -7,12 +7,16 @@ Kept in one place so that the loaders, the table DDL and the tests agree on it.
 - `OPTIONAL_COLUMNS`: columns a file's header may leave out; they are then NULL. Every other
   column is required: a header without it fails the file.
 - `ROW_RULES`: checks beyond the types; a row that breaks one is rejected with its field.
+- `TIMESTAMP_CHECKS`: which timestamp fields must fall in a plausible window around the file's
+  day (`TimestampWindow`, env vars); `row_rules(source)` = `ROW_RULES` + those checks.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 
 import duckdb
 
@@ -150,11 +154,20 @@ OPTIONAL_COLUMNS: dict[str, frozenset[str]] = {
 
 @dataclass(frozen=True)
 class RowRule:
-    """A row is rejected when `violated` (SQL over the typed columns) is true."""
+    """A row is rejected when `violated` (SQL over the typed columns) is true.
+
+    `value`, when set, is a SQL expression appended to the reason, so that the reject row
+    shows the offending value (e.g. the timestamp) next to its field.
+    """
 
     field: str
     violated: str
     reason: str
+    value: str | None = None
+
+    def reason_sql(self) -> str:
+        literal = "'" + self.reason.replace("'", "''") + "'"
+        return literal if self.value is None else f"{literal} || ({self.value})"
 
 
 ROW_RULES: dict[str, tuple[RowRule, ...]] = {
@@ -167,6 +180,125 @@ ROW_RULES: dict[str, tuple[RowRule, ...]] = {
         ),
     ),
 }
+
+# Implausible timestamps (issue 12 item 10): one event dated 1970 and one dated 2099 once
+# stretched the feature snapshots from 10 weeks to 130 years. Each checked field is either
+# - "event": an event stream's own time; a line is written on the day the event happens, a
+#   few days late at most (offline devices, retries). Must lie within `max_age_days` before
+#   the file's day and at most `future_days` after it;
+# - "record": a field of a record that is re-exported whenever it changes (orders, tickets,
+#   contacts, subscriptions, privacy requests): it can legitimately be years old (an order
+#   refunded today, a contact created in 2015, an erasure request re-delivered), so only the
+#   absolute floor `oldest` and the future bound apply;
+# - "past": like "record" without the future bound: a subscription's canceled_at can be a
+#   scheduled period end.
+# Not checked: Snowplow's dvce_created_tstamp (device clocks are often wrong, which is why
+# Snowplow derives derived_tstamp; staging never reads it).
+TIMESTAMP_CHECKS: dict[str, dict[str, str]] = {
+    "web_events": {"event_timestamp": "event"},
+    "snowplow_events": {"collector_tstamp": "event", "derived_tstamp": "event"},
+    "email_events": {"occurred_at": "event"},
+    "support_tickets": {"created_at": "record", "updated_at": "record", "solved_at": "record"},
+    "orders": {"ordered_at": "record"},
+    "subscriptions": {"started_at": "record", "canceled_at": "past"},
+    "crm_contacts": {"created_at": "record", "updated_at": "record"},
+    "privacy_requests": {"requested_at": "record"},
+}
+
+MAX_EVENT_AGE_ENV = "JOURNEY_MAX_EVENT_AGE_DAYS"
+MAX_FUTURE_ENV = "JOURNEY_MAX_FUTURE_DAYS"
+OLDEST_TIMESTAMP_ENV = "JOURNEY_OLDEST_TIMESTAMP"
+
+
+@dataclass(frozen=True)
+class TimestampWindow:
+    """The plausible window of a timestamp, relative to the day of the file carrying it."""
+
+    max_age_days: int = 30  # "event" fields: not before file day - 30 days
+    future_days: int = 1  # every field but "past": before the end of file day + 1 day
+    oldest: date = date(2000, 1, 1)  # "record"/"past" fields: not before (epoch-0 defaults)
+
+    @classmethod
+    def from_env(cls) -> TimestampWindow:
+        """JOURNEY_MAX_EVENT_AGE_DAYS, JOURNEY_MAX_FUTURE_DAYS, JOURNEY_OLDEST_TIMESTAMP."""
+        default = cls()
+
+        def days(var: str, fallback: int) -> int:
+            text = os.environ.get(var, "").strip()
+            if not text:
+                return fallback
+            if not text.isdigit():
+                raise ValueError(f"{var}={text!r}: expected a whole number of days (e.g. 30)")
+            return int(text)
+
+        oldest_text = os.environ.get(OLDEST_TIMESTAMP_ENV, "").strip()
+        try:
+            oldest = date.fromisoformat(oldest_text) if oldest_text else default.oldest
+        except ValueError:
+            raise ValueError(
+                f"{OLDEST_TIMESTAMP_ENV}={oldest_text!r}: expected a day, YYYY-MM-DD"
+            ) from None
+        return cls(
+            max_age_days=days(MAX_EVENT_AGE_ENV, default.max_age_days),
+            future_days=days(MAX_FUTURE_ENV, default.future_days),
+            oldest=oldest,
+        )
+
+
+def timestamp_rules(source: str, window: TimestampWindow) -> tuple[RowRule, ...]:
+    """Rules rejecting the source's timestamps outside `window` (SQL over `_partition_date`).
+
+    The reason names the value and the bound, so that a reject row reads as file, line,
+    field, value and what to change (the env var).
+    """
+    rules = []
+    # Days after the file's day are counted from its end: future_days = 1 allows events up to
+    # the end of the next day (clock skew, time zones of the exporting system).
+    latest = f"(_partition_date + interval {window.future_days + 1} day)"
+    earliest = f"(_partition_date - interval {window.max_age_days} day)"
+    oldest = f"timestamptz '{window.oldest.isoformat()} 00:00:00+00'"
+    for column, kind in TIMESTAMP_CHECKS.get(source, {}).items():
+        ident = quote_ident(column)
+        shown = f"cast({ident} as varchar)"
+        day = "cast(_partition_date as varchar)"
+        if kind == "event":
+            rules.append(
+                RowRule(
+                    column,
+                    f"{ident} < {earliest}",
+                    f"implausible timestamp (more than {window.max_age_days} days before the "
+                    f"file's day, {MAX_EVENT_AGE_ENV}): ",
+                    f"{shown} || ' in the file of ' || {day}",
+                )
+            )
+        else:
+            rules.append(
+                RowRule(
+                    column,
+                    f"{ident} < {oldest}",
+                    f"implausible timestamp (before {window.oldest.isoformat()}, "
+                    f"{OLDEST_TIMESTAMP_ENV}): ",
+                    shown,
+                )
+            )
+        if kind != "past":
+            rules.append(
+                RowRule(
+                    column,
+                    f"{ident} >= {latest}",
+                    f"implausible timestamp (more than {window.future_days} day(s) after the "
+                    f"file's day, {MAX_FUTURE_ENV}): ",
+                    f"{shown} || ' in the file of ' || {day}",
+                )
+            )
+    return tuple(rules)
+
+
+def row_rules(source: str, window: TimestampWindow | None = None) -> tuple[RowRule, ...]:
+    """Every rule of the source: `ROW_RULES` then the timestamp window (from the env)."""
+    window = window or TimestampWindow.from_env()
+    return (*ROW_RULES.get(source, ()), *timestamp_rules(source, window))
+
 
 # Delimiter and quote of each delimited-text format (everything but JSON lines). Snowplow
 # TSV has no quoting: a `"` in a page title is text.

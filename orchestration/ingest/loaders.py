@@ -41,14 +41,16 @@ from orchestration.ingest.contract import (
     DELIMITED_FORMATS,
     METADATA_COLUMNS,
     PII_COLUMNS,
-    ROW_RULES,
     SOURCE_COLUMNS,
+    TimestampWindow,
     ensure_raw_tables,
     file_extension,
     quote_ident,
     raw_table,
     rejected_table,
     required_columns,
+    row_rules,
+    timestamp_rules,
 )
 
 BOM = b"\xef\xbb\xbf"
@@ -631,10 +633,10 @@ def _rule_rejects(
     con: duckdb.DuckDBPyConnection, source: str, files: list[_File], names: dict[str, str]
 ) -> list[tuple[date, str, int, str, str | None, str]]:
     """Rows that parse but break a contract rule leave `accepted` for the rejects."""
-    rules = ROW_RULES.get(source, ())
+    rules = row_rules(source)
     if not rules:
         return []
-    reason = "case " + " ".join(f"when {r.violated} then '{r.reason}'" for r in rules) + " end"
+    reason = "case " + " ".join(f"when {r.violated} then {r.reason_sql()}" for r in rules) + " end"
     field_ = "case " + " ".join(f"when {r.violated} then '{r.field}'" for r in rules) + " end"
     violations = con.execute(
         f"""
@@ -774,6 +776,11 @@ def _parse_web_events_sql(lines: str) -> str:
     reason CASE follows the order of the contract's rejection rules; the first failure wins.
     Accepted rows carry the typed columns and `payload`, rejected ones only `raw_line`.
     """
+    # The contract's timestamp window (TIMESTAMP_CHECKS) on the parsed `event_timestamp`.
+    window_checks = " ".join(
+        f"when {rule.violated} then {rule.reason_sql()}"
+        for rule in timestamp_rules("web_events", TimestampWindow.from_env())
+    )
     return f"""
         with lines as ({lines}),
         parsed as (
@@ -818,6 +825,7 @@ def _parse_web_events_sql(lines: str) -> str:
                        when timestamp_text is null then 'missing timestamp'
                        when event_timestamp is null
                            then 'unparseable timestamp ' || to_json(timestamp_text)
+                       {window_checks}
                    end as reason
             from fields
         )
