@@ -55,7 +55,8 @@ def load_days(warehouse: Path, landing: Path, first: int, last: int) -> None:
 def dbt(warehouse: Path, *args: str) -> float:
     """Run the dbt CLI against `warehouse` (target/ and logs/ beside it, so that partial
     parsing works per warehouse); returns the elapsed seconds."""
-    env = {**os.environ, "JOURNEY_WAREHOUSE": str(warehouse)}
+    # The pseudonym key (customer_id, email_hash) the pipeline would export; tests/conftest.py's.
+    env = {**os.environ, "JOURNEY_WAREHOUSE": str(warehouse), "JOURNEY_HASH_KEY": "test-hash-key"}
     started = time.perf_counter()
     result = subprocess.run(
         [

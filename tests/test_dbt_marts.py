@@ -53,7 +53,9 @@ def _dbt(args: list[str]) -> None:
     # A separate process: dbt-duckdb keeps its connection open inside the invoking process,
     # which would lock the file against the test's own read-only connections.
     dbt = Path(sys.executable).with_name("dbt")
-    done = subprocess.run([str(dbt), *args], capture_output=True, text=True, check=False)
+    # The pseudonym key (customer_id, email_hash) the pipeline would export; tests/conftest.py's.
+    env = {**os.environ, "JOURNEY_HASH_KEY": "test-hash-key"}
+    done = subprocess.run([str(dbt), *args], capture_output=True, text=True, check=False, env=env)
     if done.returncode != 0:
         raise AssertionError(
             f"dbt {' '.join(args[:1])} failed:\n{done.stdout[-4000:]}{done.stderr[-2000:]}"

@@ -18,3 +18,9 @@
 {% macro keyed_hash(expr) -%}
     {{ dbt.hash(dbt.concat([dbt.string_literal(hash_key()), expr])) }}
 {%- endmacro %}
+
+{#- SHA-256 of the key followed by the expression's text: 64 hex characters, for email_hash
+    (the longer digest leaves no room for collisions between a warehouse's emails). -#}
+{% macro keyed_sha256(expr) -%}
+    {{ features_sha256(dbt.concat([dbt.string_literal(hash_key()), expr])) }}
+{%- endmacro %}

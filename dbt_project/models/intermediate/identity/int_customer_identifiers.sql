@@ -3,9 +3,11 @@
 -- customer_id; is_known says whether the component holds a user_id, email or contact_id, or
 -- an identifier seen on a business record (e.g. the anonymous_id of an order: a buyer).
 --
--- customer_id = 'cus_' || hash(earliest-seen identifier of the component), ties broken by
--- type rank then value, so identifiers joining later keep the id and a merge of two profiles
--- keeps the older profile's id. See docs/identity_and_sessions.md.
+-- customer_id = 'cus_' || keyed_hash(earliest-seen identifier of the component), ties broken
+-- by type rank then value, so identifiers joining later keep the id and a merge of two profiles
+-- keeps the older profile's id. The hash is keyed (macros/pseudonyms.sql): without the key,
+-- holding an email or a cookie id is not enough to find the person's rows in the marts.
+-- See docs/identity_and_sessions.md.
 with recursive
 
 observations as (
@@ -95,7 +97,7 @@ final as (
     select
         ranked.identifier_type,
         ranked.identifier,
-        'cus_' || {{ dbt.hash('anchors.anchor_node') }} as customer_id,
+        'cus_' || {{ keyed_hash('anchors.anchor_node') }} as customer_id,
         ranked.first_seen_at,
         max(case when ranked.identifier_type <> 'anonymous_id' or ranked.on_business_record = 1 then 1 else 0 end)
             over (partition by ranked.component) = 1 as is_known

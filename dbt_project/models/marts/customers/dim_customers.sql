@@ -1,5 +1,7 @@
 -- One row per resolved known person (an identity component with a user_id, email or CRM
--- contact). Raw emails never leave this model: only a SHA-256 of the primary email does.
+-- contact). Raw emails, names and contact ids never leave this model: only a keyed SHA-256 of
+-- the primary email does (macros/pseudonyms.sql), so holding an email is not enough to find
+-- its row.
 --   primary CRM contact  the earliest created contact of the component (ties: contact_id);
 --                        it gives segment, country, company and marketing consent
 --   primary email        that contact's email, else the earliest seen email (ties: value)
@@ -167,7 +169,7 @@ final as (
         customers.crm_contacts_count,
         case
             when coalesce(privacy.is_erased, false) then null
-            else {{ features_sha256('coalesce(primary_contact.email, first_email.email)') }}
+            else {{ keyed_sha256('coalesce(primary_contact.email, first_email.email)') }}
         end as email_hash,
         primary_contact.segment,
         primary_contact.country,
