@@ -802,7 +802,10 @@ def test_preview_masks_personal_data(warehouse_con, landing_dir, write_landing):
     )
     [contact] = load(warehouse_con, landing_dir, "crm_contacts").preview
     assert contact["email"] == contact["first_name"] == contact["last_name"] == "***"
-    assert contact["contact_id"] == "x"
+    # The CRM key identifies the person in the source system too (PII_COLUMNS); coarse
+    # attributes stay visible.
+    assert contact["contact_id"] == contact["company"] == "***"
+    assert contact["segment"] == "x"
     [event] = load(warehouse_con, landing_dir, "web_events").preview
     assert "a@x.com" not in json.dumps(event, default=str)
 

@@ -14,6 +14,7 @@ Kept in one place so that the loaders, the table DDL and the tests agree on it.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -304,8 +305,54 @@ def row_rules(source: str, window: TimestampWindow | None = None) -> tuple[RowRu
 # TSV has no quoting: a `"` in a page title is text.
 DELIMITED_FORMATS: dict[str, tuple[str, str]] = {"csv": (",", '"'), "tsv": ("\t", "")}
 
-# Columns holding personal data: never shown in Dagster metadata (previews), issue 12.
-PII_COLUMNS = frozenset({"email", "first_name", "last_name", "requester_email", "traits"})
+# Personal data and direct identifiers: never shown in Dagster metadata (the ingestion preview),
+# which outlives any erasure (issue 12; docs/privacy.md). Raw columns masked whole: emails,
+# names, the CRM/web/Snowplow identities of a person or device, IP addresses, user agents, and
+# the free text a customer types (ticket subject/description) or a company name (a sole
+# trader's is a person's name). Record keys (order_id, event_id, …) and coarse attributes stay.
+PII_COLUMNS = frozenset(
+    {
+        "email",
+        "requester_email",
+        "first_name",
+        "last_name",
+        "phone",
+        "company",
+        "contact_id",
+        "user_id",
+        "anonymous_id",
+        "domain_userid",
+        "network_userid",
+        "domain_sessionid",
+        "user_ipaddress",
+        "useragent",
+        "subject",
+        "description",
+        "traits",
+    }
+)
+# Keys masked at any depth of a JSON payload (web_events' Segment object), compared lower-case
+# without `_`/`-`: userId, anonymousId, traits (email, name, phone…), context.ip,
+# context.userAgent, device and advertising ids.
+PII_PAYLOAD_KEYS = frozenset(
+    {
+        "anonymousid",
+        "userid",
+        "previousid",
+        "groupid",
+        "traits",
+        "email",
+        "phone",
+        "firstname",
+        "lastname",
+        "ip",
+        "useragent",
+        "advertisingid",
+        "deviceid",
+    }
+)
+# An email address anywhere in a shown value (a page URL's `?email=` parameter, a note).
+EMAIL_IN_TEXT = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+")
 
 METADATA_COLUMNS: dict[str, str] = {
     "_partition_date": "DATE",
