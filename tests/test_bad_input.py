@@ -5,10 +5,24 @@ from __future__ import annotations
 
 from datetime import date
 
+import dagster as dg
+import duckdb
 import pytest
 
+from orchestration.ingest.assets import build_ingestion_asset
 from orchestration.ingest.contract import TimestampWindow
-from tests.test_ingest import DAY, load, order, orders_csv, rejected, web_event
+from orchestration.ingest.loaders import RejectRateLimit
+from tests.test_ingest import (
+    DAY,
+    MONTH,
+    NEXT_DAY,
+    _resources,
+    load,
+    order,
+    orders_csv,
+    rejected,
+    web_event,
+)
 
 # --- item 10: implausible timestamps ------------------------------------------------------
 
@@ -98,3 +112,76 @@ def test_window_bounds_are_relative_to_each_file(warehouse_con, landing_dir, wri
     write_landing("web_events", day, web_event("a", timestamp="2026-03-02T12:00:00Z") + "\n")
     result = load(warehouse_con, landing_dir, "web_events", day)
     assert result.rows_loaded == 1
+
+
+# --- item 12: the reject-rate guard -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("lines", "rejected", "fails"),
+    [
+        (3, 1, False),  # a small daily file with one bad line: 33 %, but one line
+        (3, 3, True),  # a small file rejected wholesale
+        (100, 5, False),  # exactly 5 %
+        (100, 6, True),
+        (10_000, 2, False),
+    ],
+)
+def test_reject_rate_limit(lines, rejected, fails):
+    assert RejectRateLimit().exceeded(lines, rejected) is fails
+
+
+def test_reject_rate_limit_from_env(monkeypatch):
+    monkeypatch.setenv("JOURNEY_MAX_REJECT_RATE", "10%")
+    monkeypatch.setenv("JOURNEY_MAX_REJECT_RATE_WEB_EVENTS", "0.2")
+    monkeypatch.setenv("JOURNEY_REJECT_RATE_MIN_REJECTED", "1")
+    assert RejectRateLimit.from_env("orders") == RejectRateLimit(0.10, 1)
+    assert RejectRateLimit.from_env("web_events") == RejectRateLimit(0.2, 1)
+    monkeypatch.setenv("JOURNEY_MAX_REJECT_RATE", "lots")
+    with pytest.raises(ValueError, match="JOURNEY_MAX_REJECT_RATE='lots'"):
+        RejectRateLimit.from_env("orders")
+
+
+def test_a_latin1_export_fails_the_reconcile_check_with_rate_and_reasons(
+    journey_env, write_landing
+):
+    # A good day and a day exported in latin-1: every line carries an accented name.
+    write_landing("orders", DAY, orders_csv(*(order(str(i)) for i in range(40))))
+    latin1 = orders_csv(*(order(f"x{i}").replace("pro,", "pro-é,") for i in range(6)))
+    write_landing("orders", NEXT_DAY, latin1.encode("latin-1"))
+    write_landing("web_events", DAY, web_event("m1") + "\n")
+
+    result = dg.materialize(
+        [build_ingestion_asset("orders"), build_ingestion_asset("web_events")],
+        resources=_resources(journey_env),
+        partition_key=MONTH,
+        raise_on_error=False,
+    )
+
+    assert not result.success
+    checks = {e.asset_key.path[-1]: e for e in result.get_asset_check_evaluations()}
+    assert checks["web_events"].passed
+    orders = checks["orders"]
+    assert not orders.passed
+    assert orders.metadata["reject_rate"].value == pytest.approx(6 / 46, abs=1e-6)
+    assert orders.description.splitlines()[:2] == [
+        "orders: 6 of 46 line(s) rejected (13.0%; limit 5.0%, JOURNEY_MAX_REJECT_RATE)",
+        "files over the limit: orders/2026-01-06.csv: 6 of 6 lines rejected (100.0%)",
+    ]
+    top = orders.metadata["top_reject_reasons"].value
+    assert top.startswith("6 × plan: ") and "(first: orders/2026-01-06.csv line 2)" in top
+    # Every line is still loaded or rejected: the good day is in raw.orders.
+    with duckdb.connect(str(journey_env.warehouse_path), read_only=True) as con:
+        assert con.execute("select count(*) from raw.orders").fetchone() == (40,)
+
+
+def test_a_few_rejects_in_small_files_pass(journey_env, write_landing):
+    write_landing("orders", DAY, orders_csv(order("1"), order("2", amount="abc"), order("3")))
+    result = dg.materialize(
+        [build_ingestion_asset("orders")],
+        resources=_resources(journey_env),
+        partition_key=MONTH,
+    )
+    [evaluation] = result.get_asset_check_evaluations()
+    assert evaluation.passed
+    assert evaluation.metadata["reject_rate"].value == pytest.approx(1 / 3, abs=1e-6)

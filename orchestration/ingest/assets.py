@@ -22,8 +22,10 @@ from orchestration.ingest.loaders import (
     LoadResult,
     RangeLoad,
     Reconciliation,
+    RejectRate,
     load_partitions,
     reconcile_partitions,
+    reject_rate,
 )
 from orchestration.resources import WAREHOUSE_POOL, LandingResource, WarehouseResource
 from orchestration.settings import SOURCES, get_settings
@@ -147,27 +149,40 @@ def summary_line(loaded: RangeLoad) -> str:
 
 
 def reconcile_check_result(
-    source: str, reconciliations: Sequence[Reconciliation]
+    source: str, reconciliations: Sequence[Reconciliation], rejects: RejectRate | None = None
 ) -> dg.AssetCheckResult:
+    """Lines in = rows loaded + rows rejected for every file, and (issue 12) not too many of
+    them rejected: a file rejected wholesale reconciles, yet loaded nothing."""
     failures = [r for r in reconciliations if not r.passed]
+    too_many_rejects = rejects is not None and not rejects.passed
+    problems = []
+    if failures:
+        problems.append(f"{len(failures)} file(s) where lines read != rows loaded + rows rejected")
+    if too_many_rejects:
+        assert rejects is not None
+        problems.append(rejects.describe())
+    metadata: dict[str, Any] = {
+        "partitions_checked": len(reconciliations),
+        "lines_in_files": sum(r.lines_in_file for r in reconciliations),
+        "rows_loaded": sum(r.rows_loaded for r in reconciliations),
+        "rows_rejected": sum(r.rows_rejected for r in reconciliations),
+        "mismatches": dg.MetadataValue.text("\n".join(r.describe() for r in failures) or "none"),
+    }
+    if rejects is not None:
+        metadata |= {
+            "reject_rate": dg.MetadataValue.float(round(rejects.rate, 6)),
+            "max_reject_rate": dg.MetadataValue.float(rejects.limit.max_rate),
+            "files_over_reject_rate": dg.MetadataValue.text(
+                "\n".join(rejects.files_over) or "none"
+            ),
+            "top_reject_reasons": dg.MetadataValue.text("\n".join(rejects.top_reasons) or "none"),
+        }
     return dg.AssetCheckResult(
         check_name=reconcile_check_name(source),
         asset_key=raw_asset_key(source),
-        passed=not failures,
-        metadata={
-            "partitions_checked": len(reconciliations),
-            "lines_in_files": sum(r.lines_in_file for r in reconciliations),
-            "rows_loaded": sum(r.rows_loaded for r in reconciliations),
-            "rows_rejected": sum(r.rows_rejected for r in reconciliations),
-            "mismatches": dg.MetadataValue.text(
-                "\n".join(r.describe() for r in failures) or "none"
-            ),
-        },
-        description=(
-            None
-            if not failures
-            else f"{len(failures)} file(s) where lines read != rows loaded + rows rejected"
-        ),
+        passed=not problems,
+        metadata=metadata,
+        description="\n".join(problems) or None,
     )
 
 
@@ -194,7 +209,10 @@ def build_ingestion_asset(source: str) -> dg.AssetsDefinition:
                 check_name,
                 asset=key,
                 blocking=True,
-                description="Every data line of the file is either loaded or rejected.",
+                description=(
+                    "Every data line of the file is either loaded or rejected, and at most "
+                    "JOURNEY_MAX_REJECT_RATE (5 %) of them rejected, per file and over the run."
+                ),
             )
         ],
     )
@@ -211,6 +229,7 @@ def build_ingestion_asset(source: str) -> dg.AssetsDefinition:
         with warehouse.connect() as con:
             loaded = load_partitions(con, source, days, root)
             reconciliations = reconcile_partitions(con, source, days, root)
+            rejects = reject_rate(con, source, reconciliations, days)
         warnings = [w for result in loaded.partitions for w in result.warnings]
         if warnings:
             more = len(warnings) - MAX_LOGGED_WARNINGS
@@ -226,7 +245,11 @@ def build_ingestion_asset(source: str) -> dg.AssetsDefinition:
         context.add_asset_metadata(
             run_summary_metadata(loaded), partition_key=context.partition_keys[-1]
         )
-        return dg.MaterializeResult(check_results=[reconcile_check_result(source, reconciliations)])
+        if not rejects.passed:
+            context.log.error(rejects.describe())
+        return dg.MaterializeResult(
+            check_results=[reconcile_check_result(source, reconciliations, rejects)]
+        )
 
     return _ingest
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import re
 import time
 import uuid
@@ -39,8 +40,10 @@ import pyarrow as pa
 
 from orchestration.ingest.contract import (
     DELIMITED_FORMATS,
+    EMAIL_IN_TEXT,
     METADATA_COLUMNS,
     PII_COLUMNS,
+    PII_PAYLOAD_KEYS,
     SOURCE_COLUMNS,
     TimestampWindow,
     ensure_raw_tables,
@@ -1002,18 +1005,40 @@ def _count_per_partition(
             result.rows_rejected = n
 
 
+def _is_pii_key(key: str) -> bool:
+    return key.replace("_", "").replace("-", "").lower() in PII_PAYLOAD_KEYS
+
+
+def _mask_json(value: Any) -> Any:
+    """A JSON value with every PII_PAYLOAD_KEYS key masked at any depth, emails in text too."""
+    if isinstance(value, dict):
+        return {
+            key: MASK if item is not None and _is_pii_key(key) else _mask_json(item)
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [_mask_json(item) for item in value]
+    if isinstance(value, str):
+        return EMAIL_IN_TEXT.sub(MASK, value)
+    return value
+
+
 def mask_pii(row: dict[str, Any]) -> dict[str, Any]:
-    """The row with personal data replaced by `***` (also `traits` inside a JSON payload)."""
+    """The row as the ingestion preview may show it: PII_COLUMNS replaced by `***`, the same
+    keys masked inside a JSON payload (userId, anonymousId, traits, context.ip…), and any
+    email address left in other text (a URL parameter) masked. Dagster keeps metadata for
+    ever, beyond any erasure, so nothing here may identify a person (docs/privacy.md)."""
     masked = {}
     for name, value in row.items():
         if name in PII_COLUMNS and value is not None:
             value = MASK
         elif name == "payload" and isinstance(value, str):
-            with suppress(ValueError):
-                payload = json.loads(value)
-                if isinstance(payload, dict) and "traits" in payload:
-                    payload["traits"] = MASK
-                    value = json.dumps(payload)
+            try:
+                value = json.dumps(_mask_json(json.loads(value)))
+            except ValueError:
+                value = MASK  # not JSON: cannot tell what it holds
+        elif isinstance(value, str):
+            value = EMAIL_IN_TEXT.sub(MASK, value)
         masked[name] = value
     return masked
 
@@ -1092,3 +1117,129 @@ def reconcile_partition(
     """`reconcile_partitions` for one day."""
     [single] = reconcile_partitions(con, source, [partition_date], landing_root)
     return single
+
+
+# --- the reject-rate guard --------------------------------------------------------------------
+
+MAX_REJECT_RATE_ENV = "JOURNEY_MAX_REJECT_RATE"
+MIN_REJECTED_ENV = "JOURNEY_REJECT_RATE_MIN_REJECTED"
+DEFAULT_MAX_REJECT_RATE = 0.05
+# A 3-line daily file with 1 bad line is 33 % rejected and says little; 3 bad lines of 3 (a
+# whole small export in the wrong encoding) do. Below this many rejected lines a file, or the
+# run's range, never fails the guard.
+DEFAULT_MIN_REJECTED = 3
+TOP_REASONS = 3
+
+
+@dataclass(frozen=True)
+class RejectRateLimit:
+    """When rejects fail the reconcile check: rate above `max_rate` and at least
+    `min_rejected` rejected lines, in one file or over the run's range."""
+
+    max_rate: float = DEFAULT_MAX_REJECT_RATE
+    min_rejected: int = DEFAULT_MIN_REJECTED
+
+    @classmethod
+    def from_env(cls, source: str) -> RejectRateLimit:
+        """`JOURNEY_MAX_REJECT_RATE_<SOURCE>` (e.g. `..._WEB_EVENTS`), else
+        `JOURNEY_MAX_REJECT_RATE` (a fraction, 0.05, or a percentage, 5%), else 5 %;
+        `JOURNEY_REJECT_RATE_MIN_REJECTED` (default 3)."""
+        var = f"{MAX_REJECT_RATE_ENV}_{source.upper()}"
+        name, text = var, os.environ.get(var, "").strip()
+        if not text:
+            name, text = MAX_REJECT_RATE_ENV, os.environ.get(MAX_REJECT_RATE_ENV, "").strip()
+        rate = DEFAULT_MAX_REJECT_RATE
+        if text:
+            try:
+                rate = float(text[:-1]) / 100 if text.endswith("%") else float(text)
+            except ValueError:
+                rate = -1.0
+            if not 0 <= rate <= 1:
+                raise ValueError(f"{name}={text!r}: expected a rate between 0 and 1, or 0%-100%")
+        minimum = os.environ.get(MIN_REJECTED_ENV, "").strip()
+        if minimum and not minimum.isdigit():
+            raise ValueError(f"{MIN_REJECTED_ENV}={minimum!r}: expected a whole number")
+        return cls(rate, int(minimum) if minimum else DEFAULT_MIN_REJECTED)
+
+    def exceeded(self, lines: int, rejected: int) -> bool:
+        return rejected >= max(self.min_rejected, 1) and rejected > self.max_rate * lines
+
+
+@dataclass(frozen=True)
+class RejectRate:
+    """Rejected lines of a source over a run's days, with the files above the limit."""
+
+    source: str
+    lines: int
+    rejected: int
+    limit: RejectRateLimit
+    files_over: list[str]  # "<file>: 40 of 40 lines rejected (100.0 %)"
+    top_reasons: list[str]  # "37 × field: reason (e.g. orders/2026-01-05.csv line 2)"
+
+    @property
+    def rate(self) -> float:
+        return self.rejected / self.lines if self.lines else 0.0
+
+    @property
+    def passed(self) -> bool:
+        return not self.files_over and not self.limit.exceeded(self.lines, self.rejected)
+
+    def describe(self) -> str:
+        head = (
+            f"{self.source}: {self.rejected:,} of {self.lines:,} line(s) rejected "
+            f"({self.rate:.1%}; limit {self.limit.max_rate:.1%}, {MAX_REJECT_RATE_ENV})"
+        )
+        parts = [head]
+        if self.files_over:
+            parts.append("files over the limit: " + "; ".join(self.files_over))
+        if self.top_reasons:
+            parts.append("top reasons: " + "; ".join(self.top_reasons))
+        return "\n".join(parts)
+
+
+def reject_rate(
+    con: duckdb.DuckDBPyConnection,
+    source: str,
+    reconciliations: Sequence[Reconciliation],
+    days: Sequence[date],
+    limit: RejectRateLimit | None = None,
+) -> RejectRate:
+    """The guard of issue 12 item 12: a whole export in the wrong encoding loads zero rows
+    and reconciles perfectly (every line rejected), so the rate is checked as well.
+
+    Per file and over the run's range, both against the same limit: a daily file can be all
+    bad while the range's rate stays low, and many small files can each stay under the
+    minimum count while the range is mostly rejected.
+    """
+    limit = limit or RejectRateLimit.from_env(source)
+    files_over = []
+    for r in reconciliations:
+        lines = r.rows_loaded + r.rows_rejected
+        if limit.exceeded(lines, r.rows_rejected):
+            files_over.append(
+                f"{r.source_file}: {r.rows_rejected:,} of {lines:,} lines rejected "
+                f"({r.rows_rejected / lines:.1%})"
+            )
+    lines = sum(r.rows_loaded + r.rows_rejected for r in reconciliations)
+    rejected = sum(r.rows_rejected for r in reconciliations)
+    top: list[str] = []
+    if rejected:
+        # Reasons carry values (a timestamp, DuckDB's message with the line): group on the
+        # text before the first ':' and show one full example with its file and line.
+        rows = con.execute(
+            f"""
+            select count(*), field, split_part(reason, ':', 1) as kind,
+                   arg_min(reason, (_source_file, _line_number)),
+                   min((_source_file, _line_number))
+            from {rejected_table(source)}
+            where _partition_date in (select unnest(?::date[]))
+            group by all
+            order by 1 desc, 2, 3
+            limit {TOP_REASONS}
+            """,
+            [list(days)],
+        ).fetchall()
+        for n, field_name, _kind, example, (first_file, first_line) in rows:
+            where = f"{first_file} line {first_line}"
+            top.append(f"{n:,} × {field_name or 'line'}: {example[:160]} (first: {where})")
+    return RejectRate(source, lines, rejected, limit, files_over, top)
