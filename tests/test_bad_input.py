@@ -11,7 +11,7 @@ import pytest
 
 from orchestration.ingest.assets import build_ingestion_asset
 from orchestration.ingest.contract import TimestampWindow
-from orchestration.ingest.loaders import RejectRateLimit
+from orchestration.ingest.loaders import LoadError, RejectRateLimit, reconcile_partition
 from tests.test_ingest import (
     DAY,
     MONTH,
@@ -185,3 +185,39 @@ def test_a_few_rejects_in_small_files_pass(journey_env, write_landing):
     [evaluation] = result.get_asset_check_evaluations()
     assert evaluation.passed
     assert evaluation.metadata["reject_rate"].value == pytest.approx(1 / 3, abs=1e-6)
+
+
+# --- item 13: CR-only line endings ----------------------------------------------------------
+
+
+def test_a_cr_only_csv_loads_with_physical_line_numbers(warehouse_con, landing_dir, write_landing):
+    body = orders_csv(
+        order("1"),
+        order("2").replace(",pro,", ',"pro\nplus",'),  # a quoted value over two lines
+        order("3", amount="abc"),
+        order("4"),
+    )
+    write_landing("orders", DAY, body.replace("\n", "\r"))
+    result = load(warehouse_con, landing_dir, "orders")
+    assert (result.rows_loaded, result.rows_rejected) == (3, 1)
+    loaded = warehouse_con.execute(
+        "select order_id, _line_number, plan from raw.orders order by 1"
+    ).fetchall()
+    assert loaded == [("1", 2, "pro"), ("2", 3, "pro\rplus"), ("4", 6, "pro")]
+    assert [(r[1], r[2]) for r in rejected(warehouse_con, "orders")] == [(5, "amount")]
+    assert reconcile_partition(warehouse_con, "orders", DAY, landing_dir).passed
+
+
+def test_a_cr_only_jsonl_loads(warehouse_con, landing_dir, write_landing):
+    write_landing("web_events", DAY, "\r".join([web_event("a"), "{bad", web_event("b")]) + "\r")
+    result = load(warehouse_con, landing_dir, "web_events")
+    assert (result.rows_loaded, result.rows_rejected) == (2, 1)
+    assert [(r[1], r[3]) for r in rejected(warehouse_con, "web_events")] == [(2, "invalid JSON")]
+    assert reconcile_partition(warehouse_con, "web_events", DAY, landing_dir).passed
+
+
+def test_an_unreadable_header_names_the_file(warehouse_con, landing_dir, write_landing):
+    # A stray CR inside the header of an LF file: Python's csv module refuses it.
+    write_landing("orders", DAY, orders_csv(order("1")).replace("email,", "email\r,", 1))
+    with pytest.raises(LoadError, match=r"^orders/2026-01-05\.csv: line 1: cannot read the header"):
+        load(warehouse_con, landing_dir, "orders")

@@ -162,16 +162,23 @@ def _relative_name(path: Path, resolved_root: Path) -> str:
         return path.as_posix()
 
 
-def _split_records(data: bytes) -> CsvRecords:
+def line_break(data: bytes) -> bytes:
+    """The file's line break: LF (CRLF files end their lines in CR + LF), or CR alone for a
+    file without any LF (classic Mac OS, some Excel exports). DuckDB's CSV reader accepts
+    both, so the line scanner must split CR-only files on CR to agree with it."""
+    return b"\r" if b"\n" not in data and b"\r" in data else b"\n"
+
+
+def _split_records(data: bytes, newline: bytes = b"\n") -> CsvRecords:
     """Records of a file without quoting: one per physical line (C-speed split)."""
     starts, ends, blank = [], [], []
     pos = 0
-    for line in data.split(b"\n"):
+    for line in data.split(newline):
         starts.append(pos)
         ends.append(pos + len(line))
         blank.append(line in (b"", b"\r"))
         pos += len(line) + 1
-    if data.endswith(b"\n"):  # the final line break does not open another record
+    if data.endswith(newline):  # the final line break does not open another record
         for column in (starts, ends, blank):
             column.pop()
     return CsvRecords(starts, ends, list(range(1, len(starts) + 1)), blank)
@@ -184,8 +191,9 @@ def scan_csv_records(data: bytes, delimiter: bytes = b",", quoted: bool = True) 
     in DuckDB); an unterminated quoted value runs to the end of the file. After a quoted
     value, the rest of the field up to the next delimiter is skipped (DuckDB rejects it).
     """
+    newline = line_break(data)
     if not quoted or b'"' not in data:
-        return _split_records(data)
+        return _split_records(data, newline)
     starts: list[int] = []
     ends: list[int] = []
     lines: list[int] = []
@@ -201,13 +209,13 @@ def scan_csv_records(data: bytes, delimiter: bytes = b",", quoted: bool = True) 
                 match = _QUOTED_FIELD.match(data, p)
                 if match is None:
                     p = n
-                    line += data.count(b"\n", start, n)
+                    line += data.count(newline, start, n)
                     end = n
                     break
-                line += data.count(b"\n", p, match.end())
+                line += data.count(newline, p, match.end())
                 p = match.end()
-            newline = data.find(b"\n", p)
-            stop = n if newline == -1 else newline
+            found = data.find(newline, p)
+            stop = n if found == -1 else found
             next_quoted = data.find(opening, p, stop)
             if next_quoted == -1:
                 end = stop
@@ -391,7 +399,10 @@ def _read_header(item: _File, source: str) -> tuple[str, ...]:
     reader = csv.reader(
         [text], delimiter=delimiter, quoting=csv.QUOTE_MINIMAL if quote else csv.QUOTE_NONE
     )
-    names = [name.strip() for name in next(reader)]
+    try:
+        names = [name.strip() for name in next(reader)]
+    except csv.Error as exc:
+        raise LoadError(f"{source_file}: line 1: cannot read the header: {exc}") from None
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
         raise LoadError(f"{source_file}: line 1: duplicate column(s) {', '.join(duplicates)}")
@@ -690,7 +701,7 @@ def _register_rejects(
 
 
 def _split_lines(data: bytes) -> list[bytes]:
-    lines = data.removeprefix(BOM).split(b"\n")
+    lines = data.removeprefix(BOM).split(line_break(data))
     if lines and lines[-1] == b"":  # the final line break does not open another line
         lines.pop()
     return [line.removesuffix(b"\r") for line in lines]
@@ -746,9 +757,14 @@ def _split_lines_sql(scans: int) -> str:
         lines as (
             select file_index,
                    string_split(
-                       -- CRLF files: the CR before each LF is not part of the line
-                       case when contains(text, chr(13))
-                           then replace(text, chr(13) || chr(10), chr(10)) else text end,
+                       case
+                           when not contains(text, chr(13)) then text
+                           -- CRLF files: the CR before each LF is not part of the line
+                           when contains(text, chr(10))
+                               then replace(text, chr(13) || chr(10), chr(10))
+                           -- CR-only files (line_break): JSON text never holds a raw CR
+                           else replace(text, chr(13), chr(10))
+                       end,
                        chr(10)
                    ) as parts
             from split
