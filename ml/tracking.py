@@ -291,6 +291,46 @@ def _log_datasets(frame: pd.DataFrame, result: TrainingResult) -> None:
         mlflow.log_input(dataset, context=context)
 
 
+# A text value appears in the input example only when at least this many rows share it (a
+# segment, a plan), so that no identifier or rare value of one person is ever logged.
+EXAMPLE_MIN_SHARED_ROWS = 20
+
+
+def synthetic_example(frame: pd.DataFrame, id_columns: Sequence[str] = ()) -> pd.DataFrame:
+    """One made-up input row for MLflow's input example and signature: the median of each
+    numeric and time column, the most frequent value of each other column when it is shared
+    by `EXAMPLE_MIN_SHARED_ROWS` rows or more, else a placeholder; ids are placeholders.
+
+    MLflow keeps input examples as artifacts for as long as the model version lives, beyond
+    any erasure request, so they never hold a person's row or id (issue 12, docs/privacy.md).
+    Column order and dtypes are the frame's, so the signature is the same as from real rows.
+    """
+    values: dict[str, Any] = {}
+    for column in frame.columns:
+        series = frame[column]
+        placeholder = f"example_{column}"
+        if column in id_columns:
+            values[column] = placeholder
+        elif pd.api.types.is_bool_dtype(series):
+            values[column] = bool(series.mean() >= 0.5) if series.notna().any() else None
+        elif pd.api.types.is_numeric_dtype(series) or pd.api.types.is_datetime64_any_dtype(series):
+            values[column] = series.median() if series.notna().any() else None
+        else:
+            counts = series.value_counts()
+            shared = not counts.empty and counts.iloc[0] >= EXAMPLE_MIN_SHARED_ROWS
+            values[column] = counts.index[0] if shared else placeholder
+    example = pd.DataFrame({column: [value] for column, value in values.items()})
+    for column in frame.columns:
+        if column in id_columns:
+            continue
+        with contextlib.suppress(TypeError, ValueError):
+            # Integer columns get a rounded median; nullable and extension dtypes stay.
+            if pd.api.types.is_integer_dtype(frame[column].dtype):
+                example[column] = example[column].round()
+            example[column] = example[column].astype(frame[column].dtype)
+    return example
+
+
 def _loggable_metrics(metrics: dict[str, float], prefix: str = "") -> dict[str, float]:
     return {f"{prefix}{k}": float(v) for k, v in metrics.items() if np.isfinite(v)}
 
@@ -355,8 +395,9 @@ def train_and_register(
         )
     input_frame = frame.drop(columns=[label])
     # The signature is for pyfunc users (schema enforcement); in-project scoring loads the
-    # sklearn flavour (`load_champion`), which takes any frame the pipeline can coerce.
-    example = input_frame.head(5)
+    # sklearn flavour (`load_champion`), which takes any frame the pipeline can coerce. The
+    # example is made up from the frame's medians and common values: no person's row.
+    example = synthetic_example(input_frame, id_columns=id_columns)
     with _quiet_mlflow():
         signature = infer_signature(example, result.pipeline.predict_proba(example))
 
