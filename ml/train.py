@@ -157,6 +157,28 @@ class FillEmptyColumns(TransformerMixin, BaseEstimator):
         return input_features
 
 
+class SparseSafeHistGradientBoosting(HistGradientBoostingClassifier):
+    """HistGradientBoostingClassifier that also fits on rows where a column has no value.
+
+    Calibration folds (contiguous blocks of the training rows) and the early-stopping split
+    fit on subsets, and a feature known only on recent rows can be entirely missing in one of
+    them: sklearn's binning then fails with "window shape cannot be larger than input array
+    shape" (issue 12, the `--people 800 --days 100 --seed 7` demo). A column with fewer
+    values than `min_samples_leaf` in the rows of a fit cannot be split on (one side of any
+    split would hold fewer), so it is set to 0 for that fit: the same trees, no crash.
+    Prediction sees the data unchanged.
+    """
+
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> SparseSafeHistGradientBoosting:  # noqa: N803
+        values = np.asarray(X, dtype=float)
+        sparse = (~np.isnan(values)).sum(axis=0) < max(int(self.min_samples_leaf), 1)
+        if sparse.any():
+            values = values.copy()
+            values[:, sparse] = 0.0
+            X = values
+        return super().fit(X, y, sample_weight=sample_weight)
+
+
 def build_estimator(
     family: str, columns: FeatureColumns, *, random_state: int = 0
 ) -> tuple[ColumnTransformer, ClassifierMixin]:
@@ -212,7 +234,7 @@ def build_estimator(
             ]
         )
         is_categorical = [False] * len(columns.numeric) + [True] * len(columns.categorical)
-        classifier = HistGradientBoostingClassifier(
+        classifier = SparseSafeHistGradientBoosting(
             # Defaults for a stand-alone pipeline; train_classifier tunes the tree size and
             # the number of rounds on a held-out part of the training rows (`tune_params`).
             learning_rate=0.05,
