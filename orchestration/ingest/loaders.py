@@ -59,6 +59,8 @@ from orchestration.ingest.contract import (
 BOM = b"\xef\xbb\xbf"
 PREVIEW_ROWS = 5
 MASK = "***"
+# A value DuckDB quotes in a reject reason: `Could not convert string "…" to …`.
+QUOTED_VALUE = re.compile(r'"[^"]*"')
 # RFC 4180 quoted field, with "" as the escaped quote; [^"] also matches line breaks.
 _QUOTED_FIELD = re.compile(rb'"[^"]*(?:""[^"]*)*"')
 
@@ -409,9 +411,16 @@ def _read_header(item: _File, source: str) -> tuple[str, ...]:
     expected = SOURCE_COLUMNS[source]
     missing = [c for c in required_columns(source) if c not in names]
     if missing:
+        # Without any expected name, line 1 is likely a data row (a missing header): its
+        # values (emails, names) must not reach the error, the run log and Dagster.
+        has = (
+            f"header has: {', '.join(names)}"
+            if set(names) & set(expected)
+            else f"{len(names)} field(s), no expected column name: is the header row missing?"
+        )
         raise LoadError(
             f"{source_file}: line 1: missing required column(s) {', '.join(missing)} "
-            f"(header has: {', '.join(names)}); see docs/raw_tables.md"
+            f"({has}); see docs/raw_tables.md"
         )
     unknown = [c for c in names if c not in expected]
     if unknown:
@@ -1059,6 +1068,14 @@ def mask_pii(row: dict[str, Any]) -> dict[str, Any]:
     return masked
 
 
+def mask_reason(field_name: str | None, reason: str) -> str:
+    """A reject reason as Dagster metadata may show it: DuckDB quotes the rejected value, which
+    is personal when the field is (or when a shifted column put an email in a date field)."""
+    if field_name in PII_COLUMNS:
+        reason = QUOTED_VALUE.sub(f'"{MASK}"', reason)
+    return EMAIL_IN_TEXT.sub(MASK, reason)
+
+
 def _preview(con: duckdb.DuckDBPyConnection, accepted: str) -> list[dict[str, Any]]:
     cursor = con.execute(
         f"select * from {accepted} order by _partition_date, _line_number limit {PREVIEW_ROWS}"
@@ -1257,5 +1274,6 @@ def reject_rate(
         ).fetchall()
         for n, field_name, _kind, example, (first_file, first_line) in rows:
             where = f"{first_file} line {first_line}"
-            top.append(f"{n:,} × {field_name or 'line'}: {example[:160]} (first: {where})")
+            example = mask_reason(field_name, example[:160])  # shown in Dagster metadata
+            top.append(f"{n:,} × {field_name or 'line'}: {example} (first: {where})")
     return RejectRate(source, lines, rejected, limit, files_over, top)
