@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import dagster as dg
 
-from orchestration import automation, ingest, serve, transform
+from orchestration import automation, ingest, privacy, serve, transform
 from orchestration import ml as ml_domain
 from orchestration.resources import LandingResource, WarehouseResource
 
 # In flow order (docs/STYLE: one direction of flow).
 DOMAINS = (
     ingest,
+    privacy,  # erasure requests applied before the dbt build
     transform,  # dbt assets
     ml_domain,  # train / score assets
     serve,  # read-only copy of the marts for BI tools

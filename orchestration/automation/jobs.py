@@ -19,6 +19,9 @@ SCORE_ASSETS = dg.AssetSelection.assets(
     ["marts", "customer_scores"], ["serving", "serving_database"]
 )
 DBT_ASSETS = dg.AssetSelection.groups("seeds", "staging", "intermediate", "marts")
+# Erasure requests are applied before every dbt build, so they are part of every job that
+# builds: the build that follows rebuilds the models without the erased people.
+PRIVACY_ASSETS = dg.AssetSelection.groups("privacy")
 INGESTION_ASSETS = dg.AssetSelection.groups(INGESTION_GROUP)
 
 
@@ -38,10 +41,11 @@ def ingest_exports_job() -> dg.UnresolvedAssetJobDefinition:
 def daily_refresh_job() -> dg.UnresolvedAssetJobDefinition:
     return dg.define_asset_job(
         "daily_refresh",
-        selection=INGESTION_ASSETS | DBT_ASSETS | SCORE_ASSETS,
+        selection=INGESTION_ASSETS | PRIVACY_ASSETS | DBT_ASSETS | SCORE_ASSETS,
         description=(
-            "Ingest the month's new exports → dbt build (incremental over the run's days) → "
-            "score with the champion models → publish the serving copy for BI tools."
+            "Ingest the month's new exports → apply privacy requests (erasure) → dbt build "
+            "(incremental over the run's days) → score with the champion models → publish the "
+            "serving copy for BI tools."
         ),
     )
 
@@ -59,10 +63,11 @@ def weekly_retrain_job() -> dg.UnresolvedAssetJobDefinition:
 def dbt_build_job() -> dg.UnresolvedAssetJobDefinition:
     return dg.define_asset_job(
         "dbt_build",
-        selection=DBT_ASSETS,
+        selection=PRIVACY_ASSETS | DBT_ASSETS,
         description=(
-            "One `dbt build` of every model and test. Config `partition_start`/`partition_end` "
-            "narrow the incremental models to those days; without them they process what is "
+            "Apply pending privacy requests (erasure), then one `dbt build` of every model and "
+            "test. Config `partition_start`/`partition_end` narrow the incremental models to "
+            "those days; without them they process what is "
             "new since their last build."
         ),
     )

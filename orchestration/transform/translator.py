@@ -28,6 +28,9 @@ class JourneyDbtTranslator(DagsterDbtTranslator):
 
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
         if dbt_resource_props["resource_type"] == "source":
+            if dbt_resource_props.get("schema") == "privacy":
+                # The erasure tombstone and log: written by the privacy_erasure asset.
+                return dg.AssetKey(["privacy", dbt_resource_props["identifier"]])
             # e.g. source segment.web_events -> the ingestion asset raw/web_events.
             return raw_asset_key(dbt_resource_props["identifier"])
         return super().get_asset_key(dbt_resource_props)

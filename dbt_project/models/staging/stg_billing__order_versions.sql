@@ -1,5 +1,7 @@
 with source as (
     select * from {{ source('billing', 'orders') }}
+    -- Erased people (tombstone, macros/erasure.sql) never enter staging, even re-delivered.
+    where {{ not_erased([('contact_id', 'contact_id'), ('email', 'email'), ('user_id', 'user_id'), ('anonymous_id', 'anonymous_id')]) }}
 ),
 
 -- Every version of each record (identity uses them all: an address that was replaced is

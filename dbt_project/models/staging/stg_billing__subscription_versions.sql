@@ -1,5 +1,7 @@
 with source as (
     select * from {{ source('billing', 'subscriptions') }}
+    -- Erased people (tombstone, macros/erasure.sql) never enter staging, even re-delivered.
+    where {{ not_erased([('contact_id', 'contact_id'), ('user_id', 'user_id'), ('anonymous_id', 'anonymous_id')]) }}
 ),
 
 -- Subscriptions have no updated_at: the billing export re-sends the whole row (same

@@ -1,5 +1,7 @@
 with source as (
     select * from {{ source('crm', 'crm_contacts') }}
+    -- Erased people (tombstone, macros/erasure.sql) never enter staging, even re-delivered.
+    where {{ not_erased([('contact_id', 'contact_id'), ('email', 'email')]) }}
 ),
 
 -- Every version of each record (identity uses them all: an address that was replaced is

@@ -1,5 +1,7 @@
 with source as (
     select * from {{ source('esp', 'email_events') }}
+    -- Erased people (tombstone, macros/erasure.sql) never enter staging, even re-delivered.
+    where {{ not_erased([('email', 'email')]) }}
 ),
 
 -- Re-delivered events keep their first delivery.

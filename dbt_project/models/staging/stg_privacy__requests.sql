@@ -1,5 +1,7 @@
 with source as (
     select * from {{ source('privacy', 'privacy_requests') }}
+    -- An erased person's requests go with them (privacy.erasure_log keeps the audit trail).
+    where {{ not_erased([('email', 'email')]) }}
 ),
 
 deduplicated as (

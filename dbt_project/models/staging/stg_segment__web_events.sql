@@ -134,3 +134,5 @@ final as (
 )
 
 select * from final
+-- Erased people (tombstone, macros/erasure.sql) never enter staging, even re-delivered.
+where {{ not_erased([('anonymous_id', 'anonymous_id'), ('user_id', 'user_id'), ('email', 'identified_email')]) }}

@@ -4,6 +4,9 @@
 -- docs/identity_and_sessions.md ("Snowplow events").
 with source as (
     select * from {{ source('snowplow', 'events') }}
+    -- Erased people (tombstone, macros/erasure.sql) never enter staging, even re-delivered;
+    -- a user_id may be the person's email (see identified_email below).
+    where {{ not_erased([('anonymous_id', 'domain_userid'), ('user_id', 'user_id'), ('email', 'user_id')]) }}
 ),
 
 -- An event delivered twice (collector retry, re-exported file) keeps its first delivery, as

@@ -1,5 +1,7 @@
 with source as (
     select * from {{ source('support', 'support_tickets') }}
+    -- Erased people (tombstone, macros/erasure.sql) never enter staging, even re-delivered.
+    where {{ not_erased([('email', 'requester_email'), ('user_id', 'user_id'), ('anonymous_id', 'anonymous_id')]) }}
 ),
 
 -- Each export holds the tickets created or updated that day: keep the latest version.
