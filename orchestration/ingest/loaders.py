@@ -405,22 +405,23 @@ def _read_header(item: _File, source: str) -> tuple[str, ...]:
         names = [name.strip() for name in next(reader)]
     except csv.Error as exc:
         raise LoadError(f"{source_file}: line 1: cannot read the header: {exc}") from None
+    expected = SOURCE_COLUMNS[source]
+    missing = [c for c in required_columns(source) if c not in names]
+    if missing and not set(names) & set(expected):
+        # No expected name at all: line 1 is likely a data row (a missing header), whose
+        # values (emails, names) must not reach the error, the run log and Dagster.
+        raise LoadError(
+            f"{source_file}: line 1: missing required column(s) {', '.join(missing)} "
+            f"({len(names)} field(s), no expected column name: is the header row missing?); "
+            "see docs/raw_tables.md"
+        )
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
         raise LoadError(f"{source_file}: line 1: duplicate column(s) {', '.join(duplicates)}")
-    expected = SOURCE_COLUMNS[source]
-    missing = [c for c in required_columns(source) if c not in names]
     if missing:
-        # Without any expected name, line 1 is likely a data row (a missing header): its
-        # values (emails, names) must not reach the error, the run log and Dagster.
-        has = (
-            f"header has: {', '.join(names)}"
-            if set(names) & set(expected)
-            else f"{len(names)} field(s), no expected column name: is the header row missing?"
-        )
         raise LoadError(
             f"{source_file}: line 1: missing required column(s) {', '.join(missing)} "
-            f"({has}); see docs/raw_tables.md"
+            f"(header has: {', '.join(names)}); see docs/raw_tables.md"
         )
     unknown = [c for c in names if c not in expected]
     if unknown:
