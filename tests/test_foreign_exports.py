@@ -97,8 +97,14 @@ def test_web_checkout_order_joins_the_visitors_sessions(foreign) -> None:
     """The order carries only anon-a's anonymous id (and an email no other export has): its
     customer is the visitor's, and attribution credits that visitor's real touchpoints."""
     env, _, _ = foreign
+    # The mart holds the device id as keyed_hash(id) under the data dir's pseudonym key.
+    key = env.get("JOURNEY_HASH_KEY") or (
+        (Path(env["JOURNEY_DATA_DIR"]) / "hash.key").read_text().strip()
+    )
     visitor = _rows(
-        env, "select distinct customer_id from marts.fct_sessions where anonymous_id = 'anon-a'"
+        env,
+        "select distinct customer_id from marts.fct_sessions "
+        f"where anonymous_id = md5('{key}' || 'anon-a')",
     )
     assert len(visitor) == 1 and visitor[0][0] is not None
     credited = _rows(
