@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import importlib.metadata
 import io
+import json
 import logging
 import os
 import tempfile
@@ -329,6 +330,60 @@ def synthetic_example(frame: pd.DataFrame, id_columns: Sequence[str] = ()) -> pd
                 example[column] = example[column].round()
             example[column] = example[column].astype(frame[column].dtype)
     return example
+
+
+INPUT_EXAMPLE_FILES = ("input_example.json", "serving_input_example.json")
+
+
+def _made_up_row(frame: pd.DataFrame) -> list[Any]:
+    """One row from a logged example's rows: `*_id` columns become placeholders, numbers and
+    ISO times their median, text its value only when every row shares it."""
+    row: list[Any] = []
+    for column in frame.columns:
+        series = frame[column].dropna()
+        placeholder = f"example_{column}"
+        if column.endswith("_id") or series.empty:
+            row.append(placeholder if column.endswith("_id") else None)
+        elif pd.api.types.is_bool_dtype(series):
+            row.append(bool(series.mean() >= 0.5))
+        elif pd.api.types.is_numeric_dtype(series):
+            row.append(float(series.median()))
+        else:
+            times = pd.to_datetime(series, errors="coerce", format="ISO8601")
+            if times.notna().all():
+                row.append(times.median().isoformat())
+            else:
+                row.append(series.iloc[0] if series.nunique() == 1 else placeholder)
+    return row
+
+
+def scrub_input_examples(artifact_root: str | Path) -> list[Path]:
+    """Rewrite the input examples of models logged before examples were made up (they hold up
+    to five real feature rows, ids included) as one made-up row; returns the files rewritten.
+
+    Input examples live as long as their model version, so an erasure request cannot reach
+    them otherwise (docs/privacy.md). Idempotent: a one-row example whose ids are placeholders
+    is left as it is. Each file is replaced atomically.
+    """
+    rewritten: list[Path] = []
+    for path in sorted(Path(artifact_root).rglob("*.json")):
+        if path.name not in INPUT_EXAMPLE_FILES:
+            continue
+        document = json.loads(path.read_text())
+        split = document.get("dataframe_split", document) if isinstance(document, dict) else None
+        if not isinstance(split, dict) or not {"columns", "data"} <= split.keys():
+            continue
+        frame = pd.DataFrame(split["data"], columns=split["columns"])
+        ids = [c for c in frame.columns if c.endswith("_id")]
+        if len(frame) <= 1 and all((frame[c] == f"example_{c}").all() for c in ids):
+            continue
+        split["data"] = [_made_up_row(frame)]
+        split.pop("index", None)
+        temporary = path.with_suffix(".json.tmp")
+        temporary.write_text(json.dumps(document))
+        temporary.replace(path)
+        rewritten.append(path)
+    return rewritten
 
 
 def _loggable_metrics(metrics: dict[str, float], prefix: str = "") -> dict[str, float]:
