@@ -24,3 +24,16 @@
 {% macro keyed_sha256(expr) -%}
     {{ features_sha256(dbt.concat([dbt.string_literal(hash_key()), expr])) }}
 {%- endmacro %}
+
+{#- Free text a person typed (a ticket subject) with email addresses and phone numbers
+    replaced by '***': marts show the topic, not the contact details (docs/privacy.md). Names
+    cannot be recognised this way; keep such columns out of marts when they may hold them. -#}
+{% macro redact_contact_details(expr) -%}
+    {{ return(adapter.dispatch('redact_contact_details', 'journey_warehouse')(expr)) }}
+{%- endmacro %}
+
+{% macro default__redact_contact_details(expr) -%}
+    regexp_replace(
+        regexp_replace({{ expr }}, '[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+', '***', 'g'),
+        '(\+[0-9]{1,3}[ .-]?)?\(?[0-9]{2,4}\)?[ .-]?[0-9]{3,4}[ .-]?[0-9]{3,5}', '***', 'g')
+{%- endmacro %}

@@ -10,7 +10,8 @@ select
     touch_type,
     channel,
     campaign,
-    detail,
+    -- A ticket subject is typed by the customer: contact details never reach the mart.
+    {{ redact_contact_details('detail') }} as detail,
     source_id,
     cast(revenue as decimal(12, 2)) as revenue,
     cast(touch_number as bigint) as touch_number,
