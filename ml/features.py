@@ -176,6 +176,27 @@ def reference_values(frame: pd.DataFrame, columns: FeatureColumns) -> dict[str, 
     return reference
 
 
+def canonical_order(frame: pd.DataFrame, keys: Sequence[str] = ()) -> pd.DataFrame:
+    """The rows of `frame` in one order that depends on their values only: by `keys`, then
+    by a hash of the whole row (index labels are kept, and ignored).
+
+    A warehouse returns rows in whatever order it stored them, and that order changes from
+    one build to the next; splits, calibration folds, samples and early stopping all follow
+    row order. Sorting first makes the same rows give the same model, whatever their order.
+    """
+    present = [k for k in keys if k in frame.columns]
+    try:
+        row_hash = pd.util.hash_pandas_object(frame, index=False).to_numpy()
+    except TypeError:  # unhashable cells (lists): the keys alone decide
+        row_hash = np.zeros(len(frame), dtype=np.uint64)
+    sort_keys = [frame[k].to_numpy() for k in reversed(present)]
+    try:
+        order = np.lexsort([row_hash, *sort_keys])
+    except TypeError:  # keys of mixed types (text and NaN): the row hash alone decides
+        order = np.argsort(row_hash, kind="stable")
+    return frame.iloc[order]
+
+
 _TRUE_LABELS = {True}
 _FALSE_LABELS = {False}
 

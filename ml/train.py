@@ -34,6 +34,7 @@ from ml.evaluate import evaluate
 from ml.features import (
     FeatureColumns,
     binary_label,
+    canonical_order,
     infer_feature_columns,
     reference_values,
     to_category,
@@ -578,6 +579,9 @@ def train_classifier(
     if not frame.index.is_unique:
         # Rows are tracked by index label (validation_index); duplicates would mix them up.
         raise ValueError("frame index has duplicate labels; call frame.reset_index(drop=True)")
+    # Splits, folds, samples and early stopping follow row order; the same rows in another
+    # order (a warehouse rebuild) must give the same model.
+    frame = canonical_order(frame, [c for c in (time_column, *id_columns) if c is not None])
     y_all = binary_label(frame[label])
     labelled = frame.loc[y_all.notna()]
     if labelled.empty:
