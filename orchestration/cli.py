@@ -153,25 +153,22 @@ def _day(text: str) -> str:
 
 
 def landing_range(settings: Settings, first: str | None, last: str | None) -> tuple[str, str, str]:
-    """The days a stage covers: --from/--to, else the span of the landing files. Raises
-    UsageError, before any work, for files that cannot be loaded or have no partition."""
-    from orchestration.landing import landing_problems, scan_landing
+    """The days a stage covers: --from/--to, else the span of the loadable landing files.
+    Files that cannot be loaded (misnamed, no partition for their day) get one line each in
+    the description and are skipped; the others still load (issue 12)."""
+    from orchestration.landing import landing_problems, partition_bounds, scan_landing
 
     if settings.start_date:
         _day_or_usage(settings.start_date, "JOURNEY_START_DATE")
-    scan = scan_landing(settings.landing_dir)
-    problems = landing_problems(settings.landing_dir, settings.first_partition_date, scan)
-    blocking = [p for p in problems if not p.endswith("ignored")]
-    if blocking:
-        raise UsageError(
-            f"{len(blocking)} landing file(s) in {settings.landing_dir} cannot be loaded:\n"
-            + "\n".join(f"  {p}" for p in blocking)
-        )
+    full_scan = scan_landing(settings.landing_dir)
+    problems = landing_problems(settings.landing_dir, settings.first_partition_date, full_scan)
+    scan = full_scan.within(*partition_bounds(settings.first_partition_date))
+    not_loaded = "".join(f"\n  not loaded: {p}" for p in problems)
     days = scan.days
     if not days and (first is None or last is None):
         raise UsageError(
             f"no export files under {settings.landing_dir} (expected "
-            "<source>/<YYYY-MM-DD>.<ext>, see docs/raw_tables.md)"
+            "<source>/<YYYY-MM-DD>.<ext>, see docs/raw_tables.md)" + not_loaded
         )
     first = first or days[0].isoformat()
     last = last or days[-1].isoformat()
@@ -191,7 +188,7 @@ def landing_range(settings: Settings, first: str | None, last: str | None) -> tu
         if first == last
         else f"{found:,} files on {len(in_range)} of the {_span(first, last)} days {first}..{last}"
     )
-    return first, last, what
+    return first, last, what + not_loaded
 
 
 def _span(first: str, last: str) -> int:

@@ -1,8 +1,8 @@
 """What the landing directory holds: the export days present, and files that cannot be loaded.
 
 The command line runs exactly the range these days span, and reports misplaced files before
-any work starts (one line per file, naming the file and what to do), so a user's own exports
-need no start date or partition range typed by hand.
+any work starts (one line per file, naming the file and what to do; the other files still
+load), so a user's own exports need no start date or partition range typed by hand.
 """
 
 from __future__ import annotations
@@ -28,6 +28,14 @@ class LandingScan:
     @property
     def files(self) -> int:
         return sum(len(days) for days in self.days_by_source.values())
+
+    def within(self, first: date, last: date) -> LandingScan:
+        """The files whose day has a daily partition (first..last); the others are in
+        `outside_partitions` and are reported, not loaded."""
+        return LandingScan(
+            {s: [d for d in days if first <= d <= last] for s, days in self.days_by_source.items()},
+            self.problems,
+        )
 
 
 def _day(stem: str) -> date | None:
@@ -94,13 +102,21 @@ def outside_partitions(scan: LandingScan, first: date, last: date) -> list[str]:
     return lines
 
 
+def partition_bounds(start_date: str | None = None) -> tuple[date, date]:
+    """First and last daily partition: the first partition day, and today (UTC)."""
+    from orchestration.settings import get_settings
+
+    first = date.fromisoformat(start_date or get_settings().first_partition_date)
+    return first, datetime.now(UTC).date()
+
+
 def landing_problems(
     root: Path, start_date: str | None = None, scan: LandingScan | None = None
 ) -> list[str]:
-    """Every file that will not load as it is named, one line each (for the CLI and sensor)."""
-    from orchestration.settings import get_settings
+    """Every file that will not load as it is named, one line each (for the CLI and sensor).
 
+    None of them stops the others: a stray `latest.csv` beside the daily files, a file dated
+    before the first partition or a future-dated one is reported and skipped (issue 12)."""
     scan = scan or scan_landing(root)
-    first = date.fromisoformat(start_date or get_settings().first_partition_date)
-    today = datetime.now(UTC).date()
+    first, today = partition_bounds(start_date)
     return scan.problems + outside_partitions(scan, first, today)

@@ -3,15 +3,24 @@ landing files, files rejected wholesale, CR-only line endings."""
 
 from __future__ import annotations
 
-from datetime import date
+import json
+import subprocess
+import sys
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import dagster as dg
 import duckdb
 import pytest
 
+from orchestration.demo import generate
 from orchestration.ingest.assets import build_ingestion_asset
 from orchestration.ingest.contract import TimestampWindow
 from orchestration.ingest.loaders import LoadError, RejectRateLimit, reconcile_partition
+from orchestration.ingest.sensors import landing_file_sensor
+from orchestration.resources import LandingResource
+from orchestration.settings import SOURCES
+from tests.conftest import _demo_env
 from tests.test_ingest import (
     DAY,
     MONTH,
@@ -254,3 +263,152 @@ def test_boosting_fits_when_a_feature_is_empty_in_one_calibration_fold():
         scores = pipeline.predict_proba(frame)[:, 1]
         assert np.isfinite(scores).all()
         assert scores[y == 1].mean() > scores[y == 0].mean()
+
+
+# --- item 11: stray landing files -----------------------------------------------------------
+
+
+def _stray_files(landing_dir, write_landing) -> dict[str, str]:
+    """A stray `latest.csv`, a file before the first partition and a future-dated one."""
+    today = datetime.now(UTC).date()
+    future = today + timedelta(days=1)
+    (landing_dir / "orders").mkdir(parents=True, exist_ok=True)
+    (landing_dir / "orders" / "latest.csv").write_text(orders_csv(order("latest")))
+    write_landing("orders", "2025-12-01", orders_csv(order("early")))
+    write_landing("web_events", future, web_event("future", timestamp=f"{future}T08:00:00Z"))
+    return {
+        "orders/latest.csv": "the file name is not a day",
+        "orders/2025-12-01.csv": "is before the first daily partition 2026-01-01",
+        f"web_events/{future}.jsonl": f"is after today ({today}, UTC)",
+    }
+
+
+def test_sensor_reports_each_stray_file_and_requests_the_others(
+    journey_env, write_landing, monkeypatch, capfd
+):
+    monkeypatch.setenv("JOURNEY_START_DATE", "2026-01-01")
+    write_landing("orders", DAY, orders_csv(order("1")))
+    stray = _stray_files(journey_env.landing_dir, write_landing)
+    landing = LandingResource(root=str(journey_env.landing_dir))
+    context = dg.build_sensor_context(cursor=None, resources={"landing": landing})
+    result = landing_file_sensor(context)
+    [request] = result.run_requests
+    assert request.partition_key == MONTH
+    assert request.tags["journey/changed_sources"] == "orders"
+    assert "latest" not in request.run_key and "2025-12-01" not in request.run_key
+    # The tick's log (Dagster's console handler in a test; the tick history in the UI).
+    warnings = [line for line in capfd.readouterr().err.splitlines() if " - WARNING - " in line]
+    for name, why in stray.items():
+        [line] = [w for w in warnings if name in w]
+        assert why in line
+    # The future file is not marked as requested: it is planned on its day.
+    assert not any("web_events" in rel for rel in json.loads(result.cursor))
+
+
+# --- the real commands (slower: `journey` processes on a small demo) ------------------------
+
+
+def _journey(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
+    command = [str(Path(sys.executable).with_name("journey")), *args]
+    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=900)
+
+
+def _query(env: dict[str, str], sql: str) -> list[tuple]:
+    with duckdb.connect(env["JOURNEY_WAREHOUSE"], read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
+@pytest.mark.e2e
+def test_journey_ingest_reports_stray_files_and_loads_the_others(tmp_path: Path) -> None:
+    env = {**_demo_env(tmp_path), "JOURNEY_START_DATE": "2026-01-01"}
+    landing = Path(env["JOURNEY_LANDING_DIR"])
+    generate(landing, tmp_path / "truth", people=60, days=4, seed=7, start="2026-01-01")
+    written = {p.name for p in (landing / "orders").iterdir()}
+
+    def write_landing(source: str, day: object, content: str) -> Path:
+        path = landing / source / f"{day}.{SOURCES[source]}"
+        path.write_text(content)
+        return path
+
+    stray = _stray_files(landing, write_landing)
+    result = _journey(env, "ingest")
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    for name, why in stray.items():
+        [line] = [line for line in lines if name in line]
+        assert line.strip().startswith(f"not loaded: {name}: ") and why in line
+    assert "landing: " in result.stdout and "2026-01-01..2026-01-04" in result.stdout
+    loaded = _query(env, "select distinct _source_file from raw.orders order by 1")
+    assert {row[0] for row in loaded} <= {f"orders/{name}" for name in written}
+    assert _query(env, "select count(*) from raw.orders where order_id like '%latest%'") == [(0,)]
+    assert _query(env, "select count(*) from raw.web_events") > [(0,)]
+
+
+@pytest.mark.e2e
+def test_events_dated_1970_and_2099_change_no_snapshot_or_customer(tmp_path: Path) -> None:
+    """Issue 12: two such events for a known user turned 10 weekly snapshots into 6,754 and
+    changed the person's customer_id. Now: rejected with file, line, field and value; the
+    snapshots, customer_features and the customer_id stay as they were."""
+    env = {**_demo_env(tmp_path), "JOURNEY_HASH_KEY": "test-hash-key"}
+    landing = Path(env["JOURNEY_LANDING_DIR"])
+    generate(landing, tmp_path / "truth", people=150, days=35, seed=7, start="2026-01-01")
+    for command in ("ingest", "transform"):
+        result = _journey(env, command)
+        assert result.returncode == 0, result.stdout[-4000:]
+
+    def figures(user_id: str) -> tuple:
+        return (
+            _query(env, "select * from intermediate.int_features_data_bounds"),
+            _query(env, "select count(*) from intermediate.int_features_snapshot_dates"),
+            _query(env, "select count(*) from marts.customer_features"),
+            _query(
+                env,
+                "select customer_id from intermediate.int_customer_identifiers "
+                f"where identifier_type = 'user_id' and identifier = '{user_id}'",
+            ),
+        )
+
+    [(user_id, day)] = _query(
+        env,
+        "select user_id, _partition_date from raw.web_events where user_id is not null "
+        "group by all order by count(*) desc, 1 limit 1",
+    )
+    before = figures(user_id)
+    path = landing / "web_events" / f"{day}.jsonl"
+    lines_before = len(path.read_text().splitlines())
+    template = json.loads(
+        next(line for line in path.read_text().splitlines() if f'"{user_id}"' in line)
+    )
+    with path.open("a") as handle:
+        for message_id, year in (("bad-1970", 1970), ("bad-2099", 2099)):
+            timestamp = f"{year}-01-01T00:00:00Z"
+            event = {**template, "messageId": message_id, "timestamp": timestamp}
+            handle.write(json.dumps(event) + "\n")
+    for command in ("ingest", "transform"):
+        result = _journey(env, command, "--from", str(day), "--to", str(day))
+        assert result.returncode == 0, result.stdout[-4000:]
+
+    rejects = _query(
+        env,
+        "select _source_file, _line_number, field, reason from raw.web_events__rejected "
+        "where reason like 'implausible timestamp%' order by _line_number",
+    )
+    name = f"web_events/{day}.jsonl"
+    assert rejects == [
+        (
+            name,
+            lines_before + 1,
+            "timestamp",
+            "implausible timestamp (more than 30 days before the file's day, "
+            f"JOURNEY_MAX_EVENT_AGE_DAYS): 1970-01-01 00:00:00+00 in the file of {day}",
+        ),
+        (
+            name,
+            lines_before + 2,
+            "timestamp",
+            "implausible timestamp (more than 1 day(s) after the file's day, "
+            f"JOURNEY_MAX_FUTURE_DAYS): 2099-01-01 00:00:00+00 in the file of {day}",
+        ),
+    ]
+    assert figures(user_id) == before
+    assert before[1][0][0] >= 5  # weekly snapshots over 35 days

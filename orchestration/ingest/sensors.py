@@ -13,7 +13,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from orchestration.landing import LandingScan, landing_problems, scan_landing
+from orchestration.landing import LandingScan, landing_problems, partition_bounds, scan_landing
 from orchestration.resources import LandingResource
 from orchestration.settings import SOURCES
 
@@ -110,7 +110,9 @@ def landing_file_sensor(
     for problem in landing_problems(root, scan=scan):
         context.log.warning(problem)
     previous = _load_cursor(context.cursor)
-    current = file_signatures(scan, root)
+    # Only files whose day is a partition: a future-dated file stays out of the cursor, so
+    # it is requested on its day instead of being marked done by a run that cannot load it.
+    current = file_signatures(scan.within(*partition_bounds()), root)
     runs = plan_runs(previous, current, export_partitions())[:MAX_PARTITIONS_PER_TICK]
     requests = [
         dg.RunRequest(
