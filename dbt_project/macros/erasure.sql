@@ -53,15 +53,10 @@
     )
 {%- endmacro %}
 
-{#- A JSON object aggregated from one key and one value per row. -#}
+{#- A JSON object {"key": number} aggregated from one key and one numeric value per row, keys
+    in order (the same text whatever the row order). Keys must not need JSON escaping (table
+    names do not). dbt.listagg is the cross-database ordered string aggregate. -#}
 {% macro json_object_agg_of(key_column, value_column) -%}
-    {{ return(adapter.dispatch('json_object_agg_of', 'journey_warehouse')(key_column, value_column)) }}
-{%- endmacro %}
-
-{% macro default__json_object_agg_of(key_column, value_column) -%}
-    json_object_agg({{ key_column }}, {{ value_column }})
-{%- endmacro %}
-
-{% macro duckdb__json_object_agg_of(key_column, value_column) -%}
-    json_group_object({{ key_column }}, {{ value_column }})
+    {%- set member = dbt.concat(["'\"'", key_column, "'\":'", "cast(" ~ value_column ~ " as " ~ dbt.type_string() ~ ")"]) -%}
+    {{ dbt.concat(["'{'", dbt.listagg(member, "','", "order by " ~ key_column), "'}'"]) }}
 {%- endmacro %}

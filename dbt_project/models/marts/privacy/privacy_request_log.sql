@@ -65,6 +65,6 @@ select
     applied_at is not null as is_applied,
     cast(tables_touched as {{ dbt.type_int() }}) as tables_touched,
     cast(rows_removed as {{ dbt.type_bigint() }}) as rows_removed,
-    rows_removed_by_table,
+    cast(rows_removed_by_table as {{ dbt.type_string() }}) as rows_removed_by_table,
     cast(landing_files_rewritten as {{ dbt.type_int() }}) as landing_files_rewritten
 from final
