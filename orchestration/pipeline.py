@@ -31,6 +31,7 @@ PARTITION_RANGE_END_TAG = ASSET_PARTITION_RANGE_END_TAG
 Progress = Callable[[str], None]
 POLL_SECONDS = 1.0
 MAX_ASSET_LINES = 10  # a step with more assets (dbt) gets one line
+MAX_CHECK_LINES = 6  # lines of a failed check's description on the console
 
 INGEST_JOB = "ingest_exports"
 TRANSFORM_JOB = "dbt_build"
@@ -148,6 +149,9 @@ class _Watcher:
                 name = f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}"
                 severity = getattr(evaluation.severity, "value", "ERROR")
                 self.progress(f"  check {'warned' if severity == 'WARN' else 'FAILED'} {name}")
+                # What failed, in the check's words (e.g. the reject rate and its top reasons).
+                for line in (evaluation.description or "").splitlines()[:MAX_CHECK_LINES]:
+                    self.progress(f"    {line}")
         elif kind == "STEP_SUCCESS":
             assets = self.step_assets.get(event.step_key or "", [])
             if len(assets) > MAX_ASSET_LINES:  # dbt: one line; the marts are in the summary

@@ -1163,6 +1163,7 @@ DEFAULT_MAX_REJECT_RATE = 0.05
 # run's range, never fails the guard.
 DEFAULT_MIN_REJECTED = 3
 TOP_REASONS = 3
+MAX_FILES_SHOWN = 3
 
 
 @dataclass(frozen=True)
@@ -1225,9 +1226,12 @@ class RejectRate:
         )
         parts = [head]
         if self.files_over:
-            parts.append("files over the limit: " + "; ".join(self.files_over))
-        if self.top_reasons:
-            parts.append("top reasons: " + "; ".join(self.top_reasons))
+            shown = "; ".join(self.files_over[:MAX_FILES_SHOWN])
+            more = len(self.files_over) - MAX_FILES_SHOWN
+            parts.append(
+                "files over the limit: " + shown + (f"; … and {more} more" if more > 0 else "")
+            )
+        parts += [f"top reason: {reason}" for reason in self.top_reasons]
         return "\n".join(parts)
 
 
