@@ -102,11 +102,19 @@ def outside_partitions(scan: LandingScan, first: date, last: date) -> list[str]:
     return lines
 
 
-def partition_bounds(start_date: str | None = None) -> tuple[date, date]:
-    """First and last daily partition: the first partition day, and today (UTC)."""
+def partition_bounds(
+    start_date: str | None = None, scan: LandingScan | None = None
+) -> tuple[date, date]:
+    """First and last daily partition: the first partition day (`start_date`, else
+    JOURNEY_START_DATE, else the scan's earliest day, as `Settings.first_partition_date`
+    without scanning again), and today (UTC)."""
     from orchestration.settings import get_settings
 
-    first = date.fromisoformat(start_date or get_settings().first_partition_date)
+    settings = get_settings()
+    first_text = start_date or settings.start_date
+    if first_text is None:
+        first_text = scan.days[0].isoformat() if scan and scan.days else None
+    first = date.fromisoformat(first_text or settings.first_partition_date)
     return first, datetime.now(UTC).date()
 
 
@@ -118,5 +126,5 @@ def landing_problems(
     None of them stops the others: a stray `latest.csv` beside the daily files, a file dated
     before the first partition or a future-dated one is reported and skipped (issue 12)."""
     scan = scan or scan_landing(root)
-    first, today = partition_bounds(start_date)
+    first, today = partition_bounds(start_date, scan)
     return scan.problems + outside_partitions(scan, first, today)

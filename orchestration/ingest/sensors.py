@@ -104,15 +104,16 @@ def landing_file_sensor(
     from orchestration.ingest.assets import export_partitions
 
     root = landing.root_path
-    scan = scan_landing(root)
+    scan = scan_landing(root)  # the tick's one scan of the landing dir
+    first, today = partition_bounds(scan=scan)
     # Files that will never load as named (misnamed, before the first partition, dated in
     # the future) get one line each in the tick's log instead of being skipped silently.
-    for problem in landing_problems(root, scan=scan):
+    for problem in landing_problems(root, first.isoformat(), scan):
         context.log.warning(problem)
     previous = _load_cursor(context.cursor)
     # Only files whose day is a partition: a future-dated file stays out of the cursor, so
     # it is requested on its day instead of being marked done by a run that cannot load it.
-    current = file_signatures(scan.within(*partition_bounds()), root)
+    current = file_signatures(scan.within(first, today), root)
     runs = plan_runs(previous, current, export_partitions())[:MAX_PARTITIONS_PER_TICK]
     requests = [
         dg.RunRequest(
