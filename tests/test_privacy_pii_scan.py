@@ -245,7 +245,7 @@ def test_the_scan_finds_the_values_where_they_belong(
     for kind in ("email", "full_name", "name_cell", *ID_KINDS):
         assert raw.distinct(kind) > 0, f"{kind} not found in raw.*: the scan is blind"
     assert raw.distinct("email") > 0.8 * len(pii.emails)
-    assert raw.distinct("anonymous_id") == len(pii.ids["anonymous_id"])
+    assert raw.distinct("anonymous_id") > 0.8 * len(pii.ids["anonymous_id"])
     for kind in ("email", "full_name", "contact_id"):
         assert landing.distinct(kind) > 0
 
