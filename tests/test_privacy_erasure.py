@@ -307,6 +307,8 @@ REQUEST_DAY = "2026-01-08"
 REDELIVERY_DAY = "2026-01-09"
 ANN = {"email": "Ann.Lee@Mail.test", "user_id": "usr-ann", "anon": "anon-ann", "contact": "c-ann"}
 BO = {"email": "bo.kim@mail.test", "user_id": "usr-bo", "anon": "anon-bo", "contact": "c-bo"}
+# Erased by the first run already (a request in the first exports: a fresh warehouse).
+CY = {"email": "cy@mail.test", "user_id": "usr-cy", "anon": "anon-cy", "contact": "c-cy"}
 
 
 def _event(n: int, person: dict[str, str], day: str, kind: str) -> str:
@@ -329,7 +331,7 @@ def write_two_people(landing: Path) -> None:
         (landing / folder).mkdir(parents=True, exist_ok=True)
     for d, day in enumerate(DAYS):
         lines = []
-        for person in (ANN, BO):
+        for person in (ANN, BO, CY):
             kinds = ["identify", "page", "page"] if d == 0 else ["page", "page"]
             lines += [_event(n, person, day, kind) for n, kind in enumerate(kinds)]
         (landing / "web_events" / f"{day}.jsonl").write_text("\n".join(lines) + "\n")
@@ -347,6 +349,13 @@ def write_two_people(landing: Path) -> None:
         f"{first}T08:00:00Z,true\n"
         f"{BO['contact']},{BO['email']},Bo,Kim,Initech,smb,SE,lead,{first}T08:00:00Z,"
         f"{first}T08:00:00Z,true\n"
+        f"{CY['contact']},{CY['email']},Cy,Ode,Hooli,smb,FR,lead,{first}T08:00:00Z,"
+        f"{first}T08:00:00Z,true\n"
+    )
+    (landing / "privacy_requests").mkdir(parents=True, exist_ok=True)
+    (landing / "privacy_requests" / f"{DAYS[2]}.csv").write_text(
+        "request_id,email,request_type,requested_at\n"
+        f"req-0,{CY['email']},erasure,{DAYS[2]}T12:00:00Z\n"
     )
     (landing / "orders" / f"{DAYS[1]}.csv").write_text(
         "order_id,contact_id,email,ordered_at,status,amount,currency,plan,order_type,"
@@ -431,6 +440,8 @@ def test_erasure_end_to_end(tmp_path: Path) -> None:
     old_exports = tmp_path / "old_exports"
     shutil.copytree(landing, old_exports)
     run_journey(env, "run", "--skip-generate")
+    assert {t: n for t, n in person_rows(warehouse, CY, set()).items() if n} == {}
+    assert landing_files_with(landing, CY) == []
 
     ann_ids, bo_ids = customer_ids_of(warehouse, ANN), customer_ids_of(warehouse, BO)
     assert len(ann_ids) == 1 and len(bo_ids) == 1
@@ -443,7 +454,6 @@ def test_erasure_end_to_end(tmp_path: Path) -> None:
     assert sum(person_rows(serving, ANN, ann_ids).values()) > 0
 
     # The request arrives with the next day's exports (and that day's web traffic of Bo).
-    (landing / "privacy_requests").mkdir()
     (landing / "privacy_requests" / f"{REQUEST_DAY}.csv").write_text(
         "request_id,email,request_type,requested_at\n"
         f"req-1, {ANN['email'].upper()} ,Erasure,{REQUEST_DAY}T07:00:00Z\n"
@@ -476,7 +486,8 @@ def test_erasure_end_to_end(tmp_path: Path) -> None:
             "rows_removed_by_table, landing_files_rewritten "
             "from marts.privacy_request_log order by request_id"
         ).fetchall()
-    (rid, kind, applied, touched, removed, by_table, files), optout = log
+    first_run, (rid, kind, applied, touched, removed, by_table, files), optout = log
+    assert first_run[:3] == ("req-0", "erasure", True) and first_run[4] > 0
     assert (rid, kind, applied) == ("req-1", "erasure", True)
     by_table = json.loads(by_table)
     assert touched == len(by_table) and removed == sum(by_table.values())
@@ -484,7 +495,7 @@ def test_erasure_end_to_end(tmp_path: Path) -> None:
     assert by_table["raw.orders"] == 1 and by_table["raw.support_tickets"] == 1
     assert by_table["marts.dim_customers"] == 1
     assert by_table["raw.web_events"] == ann_before["raw.web_events"]
-    assert files == len(landing_files_with(old_exports, ANN)) + 1  # + the request's own file
+    assert files == len(landing_files_with(old_exports, ANN)) + 1  # + the request's file
     assert optout[:5] == ("req-2", "opt_out", True, 0, 0)
     log_text = json.dumps(log, default=str).lower()
     assert not any(v.lower() in log_text for v in _values(ANN))

@@ -6,6 +6,7 @@ are any, and calls orchestration.privacy.erasure; metadata holds counts only.
 No `from __future__ import annotations`: Dagster reads the config annotation at runtime.
 """
 
+import json
 import time
 from datetime import date, timedelta
 from pathlib import Path
@@ -46,16 +47,17 @@ def _window(context: dg.AssetExecutionContext, config: ErasureConfig) -> dict[st
 
 
 def _resolve_with_dbt(dbt: DbtCliResource, warehouse_path: str, dbt_vars: dict[str, str]) -> None:
-    """`dbt run` of the identity graph over the run's window (incremental models do their
-    usual increment; the build that follows finds nothing new)."""
+    """Build the identity graph over the run's window (incremental models do their usual
+    increment; the build that follows finds nothing new). `build`, not `run`: the seed of
+    generic identifiers must exist on a first run; tests are left to the main build."""
     import os
 
-    from orchestration.transform.assets import DbtBuildConfig, build_dbt_args
     from orchestration.transform.project import prepare_manifest
 
     os.environ["JOURNEY_WAREHOUSE"] = str(Path(warehouse_path).resolve())
-    args = build_dbt_args(DbtBuildConfig(), dbt_vars)
-    args = ["run", "--select", RESOLVE_SELECT, *args[3:]]  # drop "build --exclude… unit_test"
+    args = ["build", "--select", RESOLVE_SELECT, "--exclude-resource-type", "test", "unit_test"]
+    if dbt_vars:
+        args += ["--vars", json.dumps(dbt_vars)]
     dbt.cli(args, manifest=prepare_manifest(), raise_on_error=True).wait()
 
 
