@@ -12,7 +12,6 @@ from typing import Any
 from orchestration.settings import SOURCES
 
 DBT_OP = "journey_dbt_models"
-PRIVACY_OP = "privacy_erasure"
 SCORES_OP = "marts__customer_scores"
 STAGES = ("ingest", "transform", "score")
 
@@ -27,10 +26,7 @@ def day_run_config(
         ops |= {f"raw__{source}": {"config": days} for source in SOURCES}
     if "transform" in stages:
         end = (date.fromisoformat(last_day) + timedelta(days=1)).isoformat()  # exclusive
-        window = {"partition_start": first_day, "partition_end": end}
-        ops[DBT_OP] = {"config": window}
-        # Erasure runs before the build of the same days (its dbt call uses the same window).
-        ops[PRIVACY_OP] = {"config": dict(window)}
+        ops[DBT_OP] = {"config": {"partition_start": first_day, "partition_end": end}}
     if "score" in stages:
         ops[SCORES_OP] = {"config": {"first_day": first_day, "last_day": last_day}}
     return {"ops": ops}

@@ -29,21 +29,27 @@ RESOLVE_SELECT = "+int_customer_identifiers stg_privacy__requests"
 
 
 class ErasureConfig(dg.Config):
-    """The run's days (YYYY-MM-DD, end exclusive), as for the dbt build: the window the
-    identity models are brought up to date over, and the raw days swept for re-delivered
-    rows of people erased before."""
+    """The run's days (YYYY-MM-DD, end exclusive): the window the identity models are brought
+    up to date over, and the raw days swept for re-delivered rows of people erased before.
+    Unset (the usual case): the days given to the dbt build of the same run, else the run's
+    partitions, else none (no sweep; the staging filter still holds)."""
 
     partition_start: str | None = None
     partition_end: str | None = None
 
 
 def _window(context: dg.AssetExecutionContext, config: ErasureConfig) -> dict[str, str]:
+    from orchestration.run_config import DBT_OP
     from orchestration.transform.assets import DbtBuildConfig, window_vars
 
-    return window_vars(
-        context,
-        DbtBuildConfig(partition_start=config.partition_start, partition_end=config.partition_end),
-    )
+    start, end = config.partition_start, config.partition_end
+    if not start:
+        # The same days as the build that follows in this run (one source of truth: the
+        # config `journey` and the schedule give the dbt op, run_config.day_run_config).
+        ops = (context.run.run_config or {}).get("ops", {})
+        build = ops.get(DBT_OP, {}).get("config", {})
+        start, end = build.get("partition_start"), build.get("partition_end")
+    return window_vars(context, DbtBuildConfig(partition_start=start, partition_end=end))
 
 
 def _resolve_with_dbt(dbt: DbtCliResource, warehouse_path: str, dbt_vars: dict[str, str]) -> None:
