@@ -515,3 +515,44 @@ def test_erasure_end_to_end(tmp_path: Path) -> None:
     assert landing_files_with(landing, ANN) == []
     bo_final = person_rows(warehouse, BO, bo_ids)
     assert bo_final["raw.web_events"] > bo_after["raw.web_events"]  # Bo's re-sent lines stay
+
+
+def test_privacy_erasure_asset_with_nothing_to_erase(journey_env, warehouse_con) -> None:
+    """Only an opt-out pending: logged, no dbt call, no tombstone; metadata counts only."""
+    import dagster as dg
+
+    from orchestration.ingest.contract import ensure_raw_tables
+    from orchestration.privacy.assets import privacy_erasure
+    from orchestration.resources import LandingResource, WarehouseResource
+    from orchestration.transform.project import dbt_cli_resource
+
+    ensure_raw_tables(warehouse_con, ["privacy_requests"])
+    warehouse_con.execute(
+        "insert into raw.privacy_requests (request_id, email, request_type, requested_at, "
+        "_partition_date, _source_file, _line_number) values "
+        "(' r9 ', 'bo@x.io', ' OPT_OUT ', '2026-01-05 12:00:00+00', '2026-01-05', 'f', 2)"
+    )
+    warehouse_con.close()
+    result = dg.materialize(
+        [privacy_erasure],
+        resources={
+            "dbt": dbt_cli_resource(),
+            "warehouse": WarehouseResource(path=str(journey_env.warehouse_path)),
+            "landing": LandingResource(root=str(journey_env.landing_dir)),
+        },
+    )
+    assert result.success
+    [tombstone] = [
+        e.materialization.metadata
+        for e in result.get_asset_materialization_events()
+        if e.asset_key == dg.AssetKey(["privacy", "erased_identifiers"])
+    ]
+    assert tombstone["requests_applied"].value == 1
+    assert tombstone["opt_outs_applied"].value == 1
+    assert tombstone["erasures_applied"].value == 0
+    assert tombstone["rows_removed"].value == 0 and tombstone["tombstones"].value == 0
+    [check] = result.get_asset_check_evaluations()
+    assert check.passed
+    with duckdb.connect(str(journey_env.warehouse_path), read_only=True) as con:
+        log = con.execute("select request_id, request_type, rows_removed from privacy.erasure_log")
+        assert log.fetchall() == [("r9", "opt_out", 0)]
