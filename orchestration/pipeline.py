@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import dagster as dg
 
@@ -178,22 +179,80 @@ class _Watcher:
 
 
 TRIGGER_TAG, PID_TAG, HOST_TAG = "journey/trigger", "journey/pid", "journey/host"
+# When the process started (Linux: clock ticks after boot), so that a pid reused by another
+# process after a kill is not mistaken for the journey process that ran the run.
+PID_STARTED_TAG = "journey/pid_started"
+# Dagster jobs whose steps open MLflow runs (the model assets).
+TRAINING_JOBS = (TRAIN_JOB, TRAIN_AND_SCORE_JOB)
+# MLflow tag on a run or model version whose training process was killed: why it is KILLED.
+MLFLOW_KILLED_TAG = "journey.killed"
 
 
-def _alive(pid: int) -> bool:
+def _process_started(pid: int) -> str | None:
+    """The start time of process `pid` from /proc (None where there is no /proc)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return stat[stat.rindex(")") + 2 :].split()[19]  # field 22: starttime
+
+
+def _alive(pid: int, started: str | None = None) -> bool:
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
-        return True
-    return True
+        pass
+    # The pid exists; it is our process only if it also started when ours did.
+    return started is None or _process_started(pid) in (None, started)
+
+
+def _run_tags() -> dict[str, str]:
+    tags = {TRIGGER_TAG: "journey cli", PID_TAG: str(os.getpid()), HOST_TAG: socket.gethostname()}
+    started = _process_started(os.getpid())
+    if started is not None:
+        tags[PID_STARTED_TAG] = started
+    return tags
+
+
+def close_killed_mlflow_runs(tracking_uri: str, dagster_run_id: str, reason: str) -> int:
+    """Mark KILLED the MLflow runs a killed training left RUNNING, found by the Dagster run
+    id the model assets tag them with, and tag why (on the runs and on any model version
+    they registered, which never got an alias: aliases are set after the run ends). Returns
+    how many runs were closed."""
+    from ml.tracking import client_for, sqlite_path
+    from orchestration.ml.assets import DAGSTER_RUN_TAG
+    from orchestration.ml.specs import MODEL_SPECS
+
+    database = sqlite_path(tracking_uri)
+    if database is not None and not database.exists():
+        return 0  # no store yet, so no run was opened
+    client = client_for(tracking_uri)
+    experiments = [client.get_experiment_by_name(s.experiment_name) for s in MODEL_SPECS]
+    ids = [e.experiment_id for e in experiments if e is not None]
+    if not ids:
+        return 0
+    runs = client.search_runs(
+        ids,
+        filter_string=(
+            f"tags.{DAGSTER_RUN_TAG} = '{dagster_run_id}' and attributes.status = 'RUNNING'"
+        ),
+    )
+    for run in runs:
+        client.set_tag(run.info.run_id, MLFLOW_KILLED_TAG, reason)
+        client.set_terminated(run.info.run_id, status="KILLED")
+        for version in client.search_model_versions(f"run_id = '{run.info.run_id}'"):
+            client.set_model_version_tag(version.name, version.version, MLFLOW_KILLED_TAG, reason)
+    return len(runs)
 
 
 def recover_killed_runs(instance: dg.DagsterInstance, progress: Progress) -> list[str]:
-    """Mark failed the runs a killed `journey` process left in progress, and free their pool
-    slots: Dagster frees slots only when a run ends, so without this the next run would wait
-    forever for the warehouse pool. Returns the run ids recovered."""
+    """Clean up after `journey` processes killed mid-run (kill -9, OOM killer, a reboot):
+    mark their unfinished runs failed, free their pool slots (Dagster frees slots only when
+    a run ends, so without this the next run would wait forever for the warehouse pool) and
+    close the MLflow runs they left RUNNING; one line per run. Also frees slots still held
+    by runs that are over. Returns the run ids recovered."""
     unfinished = instance.get_runs(
         filters=dg.RunsFilter(
             statuses=[
@@ -207,18 +266,64 @@ def recover_killed_runs(instance: dg.DagsterInstance, progress: Progress) -> lis
     recovered = []
     for run in unfinished:
         pid = run.tags.get(PID_TAG)
-        if pid is None or _alive(int(pid)):
+        if pid is None or _alive(int(pid), run.tags.get(PID_STARTED_TAG)):
             continue
-        instance.report_run_failed(
-            run, message=f"the journey process (pid {pid}) that ran it was killed"
-        )
+        reason = f"the journey process (pid {pid}) that ran it was killed"
+        instance.report_run_failed(run, message=reason)
         instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
+        closed = ""
+        if run.job_name in TRAINING_JOBS:
+            from orchestration.settings import get_settings
+
+            reason_tag = f"Dagster run {run.run_id} was left unfinished: {reason}"
+            count = close_killed_mlflow_runs(
+                get_settings().mlflow_tracking_uri, run.run_id, reason_tag
+            )
+            closed = (
+                f", {count} MLflow run{'' if count == 1 else 's'} it left running closed as KILLED"
+            )
         progress(
             f"run {run.run_id[:8]} ({run.job_name}) was left unfinished by a killed journey "
-            f"process (pid {pid}): marked failed, its warehouse slot freed; re-running"
+            f"process (pid {pid}): marked failed, its warehouse slot freed{closed}; re-running"
         )
         recovered.append(run.run_id)
+    _free_slots_of_finished_runs(instance)
+    if recovered:
+        _remove_publish_leftovers(instance)
     return recovered
+
+
+def _remove_publish_leftovers(instance: dg.DagsterInstance) -> None:
+    """Delete the half-written serving copies (`.serving.duckdb.<id>.tmp`) of a publish that
+    was killed before its rename; only when no step holds the warehouse pool, i.e. no publish
+    is writing one now."""
+    from orchestration.resources import WAREHOUSE_POOL
+    from orchestration.settings import get_settings
+
+    storage = instance.event_log_storage
+    if (
+        WAREHOUSE_POOL in storage.get_concurrency_keys()
+        and storage.get_concurrency_info(WAREHOUSE_POOL).claimed_slots
+    ):
+        return
+    serving = get_settings().serving_path
+    for leftover in serving.parent.glob(f".{serving.name}.*.tmp*"):
+        leftover.unlink(missing_ok=True)
+
+
+def _free_slots_of_finished_runs(instance: dg.DagsterInstance) -> None:
+    """A process killed after its run ended but before it let go of a slot would block the
+    pool as surely as a dead run: free every slot whose run is over (or gone)."""
+    storage = instance.event_log_storage
+    holders = {
+        slot.run_id
+        for key in storage.get_concurrency_keys()
+        for slot in storage.get_concurrency_info(key).claimed_slots
+    } | storage.get_concurrency_run_ids()
+    for run_id in holders:
+        run = instance.get_run_by_id(run_id)
+        if run is None or run.is_finished:
+            storage.free_concurrency_slots_for_run(run_id)
 
 
 def run_stage(
@@ -236,7 +341,7 @@ def run_stage(
 
     defs = build_definitions()
     job = defs.resolve_job_def(name)
-    tags = {TRIGGER_TAG: "journey cli", PID_TAG: str(os.getpid()), HOST_TAG: socket.gethostname()}
+    tags = _run_tags()
     partition_key = None
     if partitions is not None and partitions[0] != partitions[1]:
         tags.update(partition_range_tags(*partitions))

@@ -26,6 +26,8 @@ from orchestration.transform.metadata import png_markdown
 ML_GROUP = "ml"
 SCORES_GROUP = "scores"
 DEFAULT_AUC_FLOOR = 0.70
+# MLflow tag naming the Dagster run that trained the model.
+DAGSTER_RUN_TAG = "dagster_run_id"
 
 
 def auc_floor() -> float:
@@ -75,9 +77,16 @@ def _plot_metadata(plot_images: dict[str, bytes]) -> dict:
 
 
 def read_features(con, where: str, params: list | None = None) -> pd.DataFrame:
-    """Rows of the feature table; integer counts come back as floats so that a missing value
-    in a later batch never contradicts the model signature logged to MLflow."""
-    frame = con.execute(f"select * from {FEATURES_TABLE} where {where}", params or []).df()
+    """Rows of the feature table in key order; integer counts come back as floats so that a
+    missing value in a later batch never contradicts the model signature logged to MLflow.
+
+    Ordered because dbt stores the table in a different physical order on every build, and
+    the same rows must give the same model, scores and MLflow data sets (ml/ also sorts).
+    """
+    order = ", ".join([TIME_COLUMN, *ID_COLUMNS])
+    frame = con.execute(
+        f"select * from {FEATURES_TABLE} where {where} order by {order}", params or []
+    ).df()
     integers = [c for c in frame.columns if pd.api.types.is_integer_dtype(frame[c])]
     return frame.astype({c: "float64" for c in integers})
 
@@ -230,7 +239,12 @@ def build_model_asset(spec: ModelSpec) -> dg.AssetsDefinition:
                     exclude_columns=spec.excluded_columns,
                     label_end_column=spec.label_end_column,
                     floor=floor,
-                    tags={"training_date": str(training_date), "trigger": context.run.run_id},
+                    tags={
+                        "training_date": str(training_date),
+                        # The Dagster run that trained it: how the next `journey` command
+                        # finds and closes the MLflow run of a killed training (pipeline.py).
+                        DAGSTER_RUN_TAG: context.run.run_id,
+                    },
                     max_tuning_rows=max_tuning_rows(),
                 )
             except InsufficientTrainingData as error:  # e.g. one class in the validation part

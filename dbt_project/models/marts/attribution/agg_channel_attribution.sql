@@ -9,8 +9,9 @@ final as (
         channel,
         campaign,
         attribution_model,
-        sum(credit) as conversions_credited,
-        sum(revenue_credited) as revenue_credited,
+        -- Exact sums: a float sum's last bits follow row order, which changes every build.
+        {{ exact_sum('credit') }} as conversions_credited,
+        {{ exact_sum('revenue_credited') }} as revenue_credited,
         count(distinct case when credit > 0 then conversion_id end) as conversions_touched,
         count(case when credit > 0 then 1 end) as touches_credited
     from attribution

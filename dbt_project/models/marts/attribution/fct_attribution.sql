@@ -24,7 +24,11 @@ credits as (
             else 0.0
         end as last_non_direct_credit,
         1.0 / touches_count as linear_credit,
-        decay_weight / sum(decay_weight) over (partition by conversion_id) as time_decay_credit,
+        -- The weights' total as an exact sum: a float sum over the partition would depend on
+        -- the order DuckDB happens to read the touches in.
+        decay_weight / cast(
+            {{ exact_sum('decay_weight') }} over (partition by conversion_id) as {{ features_type_double() }}
+        ) as time_decay_credit,
         -- 40/20/40: first and last get 0.4 each, the middle touches share 0.2.
         case
             when touches_count = 1 then 1.0
