@@ -220,7 +220,8 @@ def main() -> None:
     print(f"{'landing files holding an identifier':<48} {files_before:>8,} {files_after:>6,}")
     print(
         f"\nrefresh with 1 pending erasure: {seconds:.1f} s; privacy_erasure "
-        f"{applied['seconds']:.3f} s (rows removed {applied['rows_removed']:,}, landing files "
+        f"{applied['seconds']:.3f} s, of which dbt {applied.get('dbt_seconds', 0):.3f} s "
+        f"(rows removed {applied['rows_removed']:,}, landing files "
         f"rewritten {applied['landing_files_rewritten']})"
     )
     print(
