@@ -79,9 +79,13 @@ def prepare(
     write_dagster_yaml(settings.dagster_home)
     prepare_manifest(force=force or manifest_is_stale())
     if mlflow:  # importing MLflow takes seconds: only the stages that train or score pay
-        from ml.tracking import ensure_tracking_store
+        from ml.tracking import ensure_tracking_store, scrub_input_examples
 
-        ensure_tracking_store(settings.mlflow_tracking_uri)
+        root = ensure_tracking_store(settings.mlflow_tracking_uri)
+        # Stores written before input examples were made up hold real feature rows in them
+        # (docs/privacy.md): rewritten once; a no-op after that.
+        if root is not None and (scrubbed := scrub_input_examples(root)):
+            progress(f"privacy: {len(scrubbed)} MLflow input example(s) rewritten as made-up rows")
     progress(
         f"prepared: Dagster instance {settings.dagster_home}, dbt manifest"
         + (f", MLflow store {settings.mlflow_tracking_uri}" if mlflow else "")
