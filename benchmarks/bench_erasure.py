@@ -199,7 +199,7 @@ def main() -> None:
     request.parent.mkdir(parents=True, exist_ok=True)
     request.write_text(
         "request_id,email,request_type,requested_at\n"
-        f"bench-req-1,{email},erasure,{request_day}T12:00:00Z\n"
+        f"bench-req-{request_day},{email},erasure,{request_day}T12:00:00Z\n"
     )
     seconds = journey(env, "refresh", "--from", str(request_day), "--to", str(request_day))
     applied = erasure_seconds(env)
