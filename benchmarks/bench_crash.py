@@ -100,7 +100,7 @@ def kill_matrix(baseline, root: Path, stages: list[str]) -> list[tuple]:
     rows = []
     for stage in stages:
         env = demo_env(root / f"kill_{stage}")
-        copy_landing(baseline.env, env)
+        copy_landing(baseline, env)
         _, kill = start_and_kill(env, stage)
         output, seconds = journey_ok(env, "run", "--skip-generate")
         recovered = [line.strip() for line in output.splitlines() if RECOVERED in line]

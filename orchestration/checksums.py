@@ -14,7 +14,8 @@ they differ between two honest runs and are left out of the hash (`EXCLUDED_COLU
 - `marts.customer_scores.churn_model_version` / `propensity_model_version`: the registry's
   version number grows with every training, so a re-run that retrains scores with version 2
   what the first run scored with version 1. The scores themselves (probabilities, bands,
-  reasons, next best action) are compared: the same data must give the same model.
+  reasons, next best action) are compared: the same data must give the same model;
+- `applied_at` / `erased_at` of the privacy audit log and tombstones: when an erasure ran.
 
 Nothing else is excluded; a table that differs between two runs of the same input is a bug.
 """
@@ -35,6 +36,9 @@ EXCLUDED_COLUMNS: Mapping[str, str] = {
     "marts.customer_scores.scored_at": "time the scoring step wrote the row",
     "marts.customer_scores.churn_model_version": "registry version grows with each training",
     "marts.customer_scores.propensity_model_version": "registry version grows with each training",
+    "privacy.erased_identifiers.erased_at": "time the erasure wrote the tombstone",
+    "privacy.erasure_log.applied_at": "time the erasure was applied",
+    "marts.privacy_request_log.applied_at": "time the erasure was applied",
 }
 
 

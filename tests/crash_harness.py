@@ -280,10 +280,6 @@ def write_demo_landing(landing: Path, people: int, days: int, seed: int) -> None
     generate(landing, landing.parent / "ground_truth", people=people, days=days, seed=seed)
 
 
-def copy_landing(source_env: dict[str, str], env: dict[str, str]) -> None:
-    shutil.copytree(source_env["JOURNEY_LANDING_DIR"], env["JOURNEY_LANDING_DIR"])
-
-
 def journey_ok(env: dict[str, str], *args: str, timeout: float = 1800) -> tuple[str, float]:
     """Run `journey <args>` to the end; its console output and wall seconds. Raises with the
     output when it fails."""
@@ -303,6 +299,7 @@ def journey_ok(env: dict[str, str], *args: str, timeout: float = 1800) -> tuple[
 @dataclass(frozen=True)
 class Baseline:
     env: dict[str, str]
+    landing: Path  # the generated files, untouched
     checksums: dict[str, TableChecksum]
     seconds: float
     output: str
@@ -319,8 +316,15 @@ def clean_baseline(
     key = (people, days, seed)
     if key not in _BASELINES:
         env = demo_env(root)
-        write_demo_landing(Path(env["JOURNEY_LANDING_DIR"]), people, days, seed)
+        landing = root / "generated" / "landing"
+        write_demo_landing(landing, people, days, seed)
+        shutil.copytree(landing, env["JOURNEY_LANDING_DIR"])
         output, seconds = journey_ok(env, "run", "--skip-generate")
         checksums = warehouse_checksums(env["JOURNEY_WAREHOUSE"])
-        _BASELINES[key] = Baseline(env, checksums, seconds, output)
+        _BASELINES[key] = Baseline(env, landing, checksums, seconds, output)
     return _BASELINES[key]
+
+
+def copy_landing(baseline: Baseline, env: dict[str, str]) -> None:
+    """The demo's landing files as generated (a run's erasure rewrites its own copy)."""
+    shutil.copytree(baseline.landing, env["JOURNEY_LANDING_DIR"])

@@ -63,7 +63,7 @@ def test_kill_9_at_every_stage_then_the_next_run_recovers_and_equals_a_clean_run
     tmp_path: Path, baseline: Baseline
 ) -> None:
     env = demo_env(tmp_path)
-    copy_landing(baseline.env, env)
+    copy_landing(baseline, env)
 
     # Ingestion, while DuckDB writes the largest source: no run to recover yet.
     _, ingest = start_and_kill(env, "ingest")

@@ -68,7 +68,7 @@ def _mlflow_runs_by_version(env: dict[str, str]) -> dict[tuple[str, str], object
     runs = {}
     for model in ("churn", "purchase_propensity"):
         for version in client.search_model_versions(f"name = '{model}'"):
-            runs[(model, version.version)] = client.get_run(version.run_id)
+            runs[(model, str(version.version))] = client.get_run(version.run_id)
     return runs
 
 
