@@ -395,6 +395,14 @@ def test_empty_header_only_and_missing_files(warehouse_con, landing_dir, write_l
     assert missing.warnings == ["orders/2026-01-06.csv: file not found; partition left empty"]
 
 
+@pytest.mark.parametrize("source", sorted(SOURCES))
+def test_a_day_without_a_file_loads_empty_for_every_source(warehouse_con, landing_dir, source):
+    # A day without web events once failed to bind the timestamp window (NULL-typed day).
+    result = load(warehouse_con, landing_dir, source)
+    assert result.missing and (result.rows_loaded, result.rows_rejected) == (0, 0)
+    assert warehouse_con.execute(f"select count(*) from raw.{source}").fetchall() == [(0,)]
+
+
 def test_web_event_rejections(warehouse_con, landing_dir, write_landing):
     lines = [
         web_event("ok-1").encode(),  # 1

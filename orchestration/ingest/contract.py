@@ -255,8 +255,10 @@ def timestamp_rules(source: str, window: TimestampWindow) -> tuple[RowRule, ...]
     rules = []
     # Days after the file's day are counted from its end: future_days = 1 allows events up to
     # the end of the next day (clock skew, time zones of the exporting system).
-    latest = f"(_partition_date + interval {window.future_days + 1} day)"
-    earliest = f"(_partition_date - interval {window.max_age_days} day)"
+    # The cast: with no file for the day, the web events' line relation types the column NULL.
+    partition_day = "cast(_partition_date as date)"
+    latest = f"({partition_day} + interval {window.future_days + 1} day)"
+    earliest = f"({partition_day} - interval {window.max_age_days} day)"
     oldest = f"timestamptz '{window.oldest.isoformat()} 00:00:00+00'"
     for column, kind in TIMESTAMP_CHECKS.get(source, {}).items():
         ident = quote_ident(column)
