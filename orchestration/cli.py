@@ -428,7 +428,13 @@ def dbt_docs(args: argparse.Namespace) -> int:
     _export_env(settings)
     dbt = str(Path(sys.executable).with_name("dbt"))
     common = ["--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]
-    code = subprocess.call([dbt, "docs", "generate", *common])
+    # --no-compile: compiled SQL holds the pseudonym key as a literal (docs/privacy.md), and a
+    # docs site is for readers who must not have it. The site then reads the manifest of
+    # `dbt parse` (no compiled code), refreshed here when a dbt file changed.
+    from orchestration.transform.project import manifest_is_stale, prepare_manifest
+
+    prepare_manifest(force=manifest_is_stale())
+    code = subprocess.call([dbt, "docs", "generate", "--no-compile", *common])
     if code:
         return code
     serve = [dbt, "docs", "serve", *common, "--host", args.host, "--port", str(args.port)]
