@@ -215,7 +215,7 @@ class Kill:
             parts.append(f"{self.mlflow_running_at_kill} MLflow run RUNNING")
         if self.serving_leftovers:
             parts.append("serving copy half-written")
-        return ", ".join(parts) or "between writes"
+        return ", ".join(parts) or "no write in progress"
 
 
 def start_and_kill(
