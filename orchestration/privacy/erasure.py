@@ -37,7 +37,11 @@ from pathlib import Path
 import duckdb
 
 from orchestration.ingest.contract import quote_ident
-from orchestration.privacy.landing_rewrite import remove_records, replace_atomically
+from orchestration.privacy.landing_rewrite import (
+    record_texts,
+    remove_records,
+    replace_atomically,
+)
 from orchestration.privacy.pseudonyms import keyed_hash
 
 log = logging.getLogger(__name__)
@@ -546,11 +550,8 @@ def _rewrite_source_files(
         records_in_file = count_data_lines(path, source)
         data = path.read_bytes()
         if records_in_file == len(starts):
-            bad = [
-                line
-                for line in removed[source_file]
-                if not _holds_key(data, starts, line, key, key_set)
-            ]
+            texts = record_texts(data, starts, removed[source_file])
+            bad = [line for line, text in texts.items() if not _holds_key(text, key, key_set)]
             if bad:
                 result.warnings.append(
                     f"{source_file}: lines {sorted(bad)[:5]} hold no erased identifier; the file "
@@ -572,7 +573,8 @@ def _rewrite_source_files(
         for request_id in requests_of[source_file]:
             result.files[request_id].add(source_file)
         for label, lines in starts_by_table.items():
-            mapping = {old: new for old, new in rewrite.renumbered.items() if old in set(lines)}
+            of_table = set(lines)
+            mapping = {old: new for old, new in rewrite.renumbered.items() if old in of_table}
             if mapping:
                 renumber[label][source_file] = mapping
 
@@ -582,12 +584,10 @@ def _placeholder(starts: Sequence[int]) -> bytes:
     return b"x\n" * max(starts, default=0)
 
 
-def _holds_key(data: bytes, starts: Sequence[int], line: int, key: str, key_set: set[str]) -> bool:
-    """Whether the record starting on `line` holds a token keyed in the tombstone: a check
-    that the file still is what was loaded before a record is cut out of it."""
-    from orchestration.privacy.landing_rewrite import record_text
-
-    for token in re.findall(TOKEN_PATTERN, record_text(data, starts, line)):
+def _holds_key(text: str, key: str, key_set: set[str]) -> bool:
+    """Whether a record's text holds a token keyed in the tombstone: a check that the file
+    still is what was loaded before a record is cut out of it."""
+    for token in re.findall(TOKEN_PATTERN, text):
         for identifier_type in IDENTIFIER_TYPES:
             value = token.lower() if identifier_type == "email" else token
             if keyed_hash(key, f"{identifier_type}:{value}") in key_set:

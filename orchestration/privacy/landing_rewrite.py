@@ -48,13 +48,15 @@ def remove_records(data: bytes, starts: Iterable[int], remove: Collection[int]) 
     (header, other records, blank lines, a missing final line break) is kept byte for byte.
     """
     lines = physical_lines(data)
-    ordered = sorted(set(starts))
-    unknown = set(remove) - set(ordered)
+    # Sets, not lists, for membership: a day of web events has thousands of records.
+    start_set, remove_set = set(starts), set(remove)
+    ordered = sorted(start_set)
+    unknown = remove_set - start_set
     if unknown:
         raise ValueError(f"lines {sorted(unknown)} are not record starts of this file")
     drop: set[int] = set()  # 1-based physical lines
     for index, start in enumerate(ordered):
-        if start not in remove:
+        if start not in remove_set:
             continue
         end = ordered[index + 1] - 1 if index + 1 < len(ordered) else len(lines)
         while end > start and _blank(lines[end - 1]):
@@ -69,18 +71,23 @@ def remove_records(data: bytes, starts: Iterable[int], remove: Collection[int]) 
     for number in range(1, len(lines) + 1):
         if number in drop:
             removed_before += 1
-        elif number in ordered and removed_before:
+        elif number in start_set and removed_before:
             renumbered[number] = number - removed_before
-    return Rewrite(out, renumbered, len(set(remove)), len(drop))
+    return Rewrite(out, renumbered, len(remove_set), len(drop))
 
 
-def record_text(data: bytes, starts: Iterable[int], start: int) -> str:
-    """The text of the record starting on `start` (for checking what is about to go)."""
+def record_texts(data: bytes, starts: Iterable[int], wanted: Iterable[int]) -> dict[int, str]:
+    """The text of each record starting on a line of `wanted` (for checking what is about to
+    go); the file is split once, whatever the number of records."""
     lines = physical_lines(data)
     ordered = sorted(set(starts))
-    index = ordered.index(start)
-    end = ordered[index + 1] - 1 if index + 1 < len(ordered) else len(lines)
-    return b"".join(lines[start - 1 : end]).decode("utf-8", errors="replace")
+    position = {start: index for index, start in enumerate(ordered)}
+    texts = {}
+    for start in wanted:
+        index = position[start]
+        end = ordered[index + 1] - 1 if index + 1 < len(ordered) else len(lines)
+        texts[start] = b"".join(lines[start - 1 : end]).decode("utf-8", errors="replace")
+    return texts
 
 
 def replace_atomically(path: Path, data: bytes) -> None:
