@@ -506,8 +506,7 @@ def _erase_raw(
     for target in raw:
         with _transaction(con):
             counts = _delete_hits(con, target, keys, window, params)
-            for source_file, mapping in renumber.get(target.label, {}).items():
-                _renumber(con, target, source_file, mapping)
+            _renumber(con, target, renumber.get(target.label, {}))
         for request_id, count in counts.items():
             result.rows[request_id][target.label] = count
 
@@ -532,20 +531,20 @@ def _rewrite_source_files(
             if source_file is not None and line_number is not None:
                 removed[source_file].add(int(line_number))
                 requests_of[source_file].add(request_id)
+    # Every record start of the affected files, one query per table (not per file).
+    starts_of: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
+    for target in tables:
+        for source_file, line_number in con.execute(
+            f"select _source_file, _line_number from {target.relation} "
+            "where _source_file in (select unnest(?::varchar[]))",
+            [sorted(removed)],
+        ).fetchall():
+            starts_of[source_file][target.label].append(int(line_number))
     for source_file in sorted(removed):
         path = landing_root / source_file
         if not path.is_file():
             continue  # the file is gone: nothing to rewrite
-        starts_by_table = {
-            target.label: [
-                int(row[0])
-                for row in con.execute(
-                    f"select _line_number from {target.relation} where _source_file = ?",
-                    [source_file],
-                ).fetchall()
-            ]
-            for target in tables
-        }
+        starts_by_table = {t.label: starts_of[source_file].get(t.label, []) for t in tables}
         starts = [line for lines in starts_by_table.values() for line in lines]
         records_in_file = count_data_lines(path, source)
         data = path.read_bytes()
@@ -596,16 +595,24 @@ def _holds_key(text: str, key: str, key_set: set[str]) -> bool:
 
 
 def _renumber(
-    con: duckdb.DuckDBPyConnection, target: Target, source_file: str, mapping: dict[int, int]
+    con: duckdb.DuckDBPyConnection, target: Target, by_file: dict[str, dict[int, int]]
 ) -> None:
+    """New first lines of the records kept in rewritten files: one update per table."""
+    rows = [(f, old, new) for f, mapping in by_file.items() for old, new in mapping.items()]
+    if not rows:
+        return
+    files, olds, news = (list(column) for column in zip(*rows, strict=True))
     con.execute(
         f"""
         update {target.relation} as t
         set _line_number = m.new_line
-        from (select unnest(?::bigint[]) as old_line, unnest(?::bigint[]) as new_line) as m
-        where t._source_file = ? and t._line_number = m.old_line
+        from (
+            select unnest(?::varchar[]) as source_file, unnest(?::bigint[]) as old_line,
+                   unnest(?::bigint[]) as new_line
+        ) as m
+        where t._source_file = m.source_file and t._line_number = m.old_line
         """,
-        [list(mapping), list(mapping.values()), source_file],
+        [files, olds, news],
     )
 
 
