@@ -26,21 +26,15 @@ from pathlib import Path
 import duckdb
 
 from orchestration.privacy import erasure
+from orchestration.settings import path_environment
 
 KEY = "bench-erasure-key"
 
 
 def demo_env(root: Path) -> dict[str, str]:
-    data = root / "data"
     return {
         **os.environ,
-        "JOURNEY_DATA_DIR": str(data),
-        "JOURNEY_LANDING_DIR": str(data / "landing"),
-        "JOURNEY_WAREHOUSE": str(data / "warehouse.duckdb"),
-        "JOURNEY_SERVING": str(data / "serving.duckdb"),
-        "DAGSTER_HOME": str(data / "dagster"),
-        "JOURNEY_GROUND_TRUTH_DIR": str(data / "ground_truth"),
-        "MLFLOW_TRACKING_URI": f"sqlite:///{data / 'mlflow' / 'mlflow.db'}",
+        **path_environment(root / "data"),
         "JOURNEY_HASH_KEY": KEY,
         "JOURNEY_AUC_FLOOR": "0.6",
     }

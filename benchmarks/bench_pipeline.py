@@ -27,6 +27,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
+from orchestration.settings import path_environment
+
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 PAGE_BYTES = os.sysconf("SC_PAGE_SIZE")
@@ -35,15 +37,7 @@ PAGE_BYTES = os.sysconf("SC_PAGE_SIZE")
 def environment(root: Path) -> dict[str, str]:
     data = root / "data"
     env = {k: v for k, v in os.environ.items() if not k.startswith("JOURNEY_")}
-    env.update(
-        JOURNEY_DATA_DIR=str(data),
-        JOURNEY_LANDING_DIR=str(data / "landing"),
-        JOURNEY_WAREHOUSE=str(data / "warehouse.duckdb"),
-        JOURNEY_SERVING=str(data / "serving.duckdb"),
-        DAGSTER_HOME=str(data / "dagster"),
-        JOURNEY_GROUND_TRUTH_DIR=str(data / "ground_truth"),
-        MLFLOW_TRACKING_URI=f"sqlite:///{data / 'mlflow' / 'mlflow.db'}",
-    )
+    env.update(path_environment(data))
     return env
 
 

@@ -87,6 +87,20 @@ def get_settings() -> Settings:
     return Settings.from_env()
 
 
+def path_environment(data_dir: Path) -> dict[str, str]:
+    """The environment variables that put every path of a project under `data_dir`, laid out
+    as the defaults are (for child `journey` processes of tests and benchmarks)."""
+    return {
+        "JOURNEY_DATA_DIR": str(data_dir),
+        "JOURNEY_LANDING_DIR": str(data_dir / "landing"),
+        "JOURNEY_WAREHOUSE": str(data_dir / "warehouse.duckdb"),
+        "JOURNEY_SERVING": str(data_dir / "serving.duckdb"),
+        "DAGSTER_HOME": str(data_dir / "dagster"),
+        "JOURNEY_GROUND_TRUTH_DIR": str(data_dir / "ground_truth"),
+        "MLFLOW_TRACKING_URI": f"sqlite:///{data_dir / 'mlflow' / 'mlflow.db'}",
+    }
+
+
 HASH_KEY_ENV = "JOURNEY_HASH_KEY"
 
 

@@ -18,24 +18,15 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.settings import SOURCES, Settings, get_settings
+from orchestration.settings import SOURCES, Settings, get_settings, path_environment
 
 
 @pytest.fixture
 def journey_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
     """Settings whose paths all live under a fresh temp dir (set through the env vars)."""
     data_dir = tmp_path / "data"
-    env = {
-        "JOURNEY_DATA_DIR": data_dir,
-        "JOURNEY_LANDING_DIR": data_dir / "landing",
-        "JOURNEY_WAREHOUSE": data_dir / "warehouse.duckdb",
-        "JOURNEY_SERVING": data_dir / "serving.duckdb",
-        "DAGSTER_HOME": data_dir / "dagster",
-        "JOURNEY_GROUND_TRUTH_DIR": data_dir / "ground_truth",
-    }
-    for var, path in env.items():
-        monkeypatch.setenv(var, str(path))
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{data_dir / 'mlflow' / 'mlflow.db'}")
+    for var, value in path_environment(data_dir).items():
+        monkeypatch.setenv(var, value)
     monkeypatch.delenv("JOURNEY_START_DATE", raising=False)
     # A fixed pseudonym key, so that ids are comparable across the runs of one test.
     monkeypatch.setenv("JOURNEY_HASH_KEY", "test-hash-key")
@@ -96,18 +87,7 @@ class DemoPipeline:
 
 
 def _demo_env(root: Path) -> dict[str, str]:
-    data_dir = root / "data"
-    return {
-        **os.environ,
-        "JOURNEY_DATA_DIR": str(data_dir),
-        "JOURNEY_LANDING_DIR": str(data_dir / "landing"),
-        "JOURNEY_WAREHOUSE": str(data_dir / "warehouse.duckdb"),
-        "JOURNEY_SERVING": str(data_dir / "serving.duckdb"),
-        "DAGSTER_HOME": str(data_dir / "dagster"),
-        "JOURNEY_GROUND_TRUTH_DIR": str(data_dir / "ground_truth"),
-        "MLFLOW_TRACKING_URI": f"sqlite:///{data_dir / 'mlflow' / 'mlflow.db'}",
-        "JOURNEY_AUC_FLOOR": DEMO_AUC_FLOOR,
-    }
+    return {**os.environ, **path_environment(root / "data"), "JOURNEY_AUC_FLOOR": DEMO_AUC_FLOOR}
 
 
 def run_journey(env: dict[str, str], *args: str, timeout: int = 1500) -> str:

@@ -23,6 +23,7 @@ from pathlib import Path
 import duckdb
 
 from orchestration.checksums import TableChecksum, warehouse_checksums
+from orchestration.settings import path_environment
 
 JOURNEY = str(Path(sys.executable).with_name("journey"))
 RECOVERED = "left unfinished by a killed journey process"
@@ -260,14 +261,8 @@ def demo_env(root: Path) -> dict[str, str]:
     """The environment of a journey project under `root` (every path set, fixed key)."""
     data = root / "data"
     env = {k: v for k, v in os.environ.items() if not k.startswith("JOURNEY_")}
+    env.update(path_environment(data))
     env.update(
-        JOURNEY_DATA_DIR=str(data),
-        JOURNEY_LANDING_DIR=str(data / "landing"),
-        JOURNEY_WAREHOUSE=str(data / "warehouse.duckdb"),
-        JOURNEY_SERVING=str(data / "serving.duckdb"),
-        DAGSTER_HOME=str(data / "dagster"),
-        JOURNEY_GROUND_TRUTH_DIR=str(data / "ground_truth"),
-        MLFLOW_TRACKING_URI=f"sqlite:///{data / 'mlflow' / 'mlflow.db'}",
         JOURNEY_HASH_KEY=HASH_KEY,
         # A demo this small cannot carry the production floor (tests/conftest.py).
         JOURNEY_AUC_FLOOR="0.60",
