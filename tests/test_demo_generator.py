@@ -17,8 +17,9 @@ from pathlib import Path
 import pytest
 
 from orchestration.demo import generate
-from orchestration.demo.catalog import CSV_HEADERS, GENERIC_EMAILS
+from orchestration.demo.catalog import CSV_HEADERS, FRICTION_PAGE, GENERIC_EMAILS
 from orchestration.demo.cli import main
+from orchestration.demo.generator import GROUND_TRUTH_HEADERS
 from orchestration.demo.sink import DEMO_SOURCES
 from orchestration.settings import SOURCES
 
@@ -84,7 +85,7 @@ def test_same_seed_gives_identical_bytes_and_other_seed_differs(tmp_path: Path) 
     generate(tmp_path / "b" / "landing", tmp_path / "b" / "truth", **SMALL)
     generate(tmp_path / "c" / "landing", tmp_path / "c" / "truth", **{**SMALL, "seed": 8})
     a, b, c = (_hashes(tmp_path / x) for x in "abc")
-    assert len(a) == 7 * 30 + 4
+    assert len(a) == 7 * 30 + len(GROUND_TRUTH_HEADERS)
     assert a == b
     differing = {name for name in a if a[name] != c[name]}
     assert {f"landing/web_events/{d}.jsonl" for d in DATES} <= differing
@@ -124,7 +125,7 @@ def test_summary_counts_match_the_files(tmp_path: Path) -> None:
         )
         assert summary.rows_per_source[source] == lines, source
     assert summary.rows_per_source["web_events"] > 5000
-    assert summary.files_written == 7 * 30 + 4
+    assert summary.files_written == 7 * 30 + len(GROUND_TRUTH_HEADERS)
 
 
 def test_web_events_follow_the_segment_spec(web: dict) -> None:
@@ -347,3 +348,31 @@ def test_rejects_ground_truth_inside_landing(tmp_path: Path) -> None:
 def test_package_does_not_import_dagster() -> None:
     code = "import sys, orchestration.demo.cli; assert 'dagster' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_planted_friction_loops_are_in_the_exports_and_cost_purchases(
+    small: Path, web: dict
+) -> None:
+    loops = _truth(small, "friction.csv")
+    known = sum(1 for r in _truth(small, "people.csv") if r["is_anonymous"] == "false")
+    assert 0.03 * known < len(loops) < 0.3 * known  # 30 % of the people who reach signup
+    session_of = {
+        r["message_id"]: r["true_session_id"] for r in _truth(small, "web_event_sessions.csv")
+    }
+    views: Counter[tuple[str, str]] = Counter(
+        (session_of[m], e["properties"]["path"])
+        for m, e in web["events"].items()
+        if e["type"] == "page"
+    )
+    for row in loops:
+        assert row["friction_type"] == "loop" and row["page_path"] == FRICTION_PAGE[0]
+        assert int(row["views"]) >= 3
+        assert views[(row["true_session_id"], row["page_path"])] == int(row["views"]), row
+        assert row["session_started_at"] <= row["first_view_at"]
+    # No unplanted loops of the form page: detection can be judged against this file.
+    planted = {(r["true_session_id"], r["page_path"]) for r in loops}
+    assert {k for k, n in views.items() if k[1] == FRICTION_PAGE[0] and n >= 3} == planted
+    # The counterfactual twin (same random numbers, friction off) purchases at least as often.
+    assert sum(bool(r["purchased_at_without_friction"]) for r in loops) >= sum(
+        bool(r["purchased_at"]) for r in loops
+    )

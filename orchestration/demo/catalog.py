@@ -167,6 +167,8 @@ PRICING = ("/pricing", "Pricing")
 SIGNUP = ("/signup", "Start your free trial")
 DEMO = ("/demo-request", "Request a demo")
 CHECKOUT = ("/checkout", "Checkout")
+# The page that loops for friction-prone people (simulation.FRICTION_SHARE).
+FRICTION_PAGE = SIGNUP
 APP_PAGES = (
     ("/app/dashboard", "Dashboard"),
     ("/app/reports", "Reports"),

@@ -33,6 +33,21 @@ GROUND_TRUTH_HEADERS: dict[str, tuple[str, ...]] = {
         "churned_at",
         "identified_at",
     ),
+    # Planted friction (simulation.FRICTION_SHARE): one row per looped page in a true session.
+    # purchased_at_without_friction is the same person simulated again on the same random
+    # numbers with friction off: the counterfactual that defines the true conversion gap.
+    "friction.csv": (
+        "person_id",
+        "anonymous_id",
+        "true_session_id",
+        "session_started_at",
+        "page_path",
+        "friction_type",
+        "views",
+        "first_view_at",
+        "purchased_at",
+        "purchased_at_without_friction",
+    ),
 }
 
 
@@ -120,7 +135,10 @@ def generate(
     for c in range(n_chunks):
         sink = ChunkSink(start_ts, days, knobs)
         for known, index in population[c * CHUNK_SIZE : (c + 1) * CHUNK_SIZE]:
-            PersonSim(ctx, sink, index, known).run()
+            sim = PersonSim(ctx, sink, index, known)
+            sim.run()
+            if sim.friction_loops:
+                _friction_truth(ctx, knobs, sim, sink)
         files.append(sink)
         _append_truth(ground_truth_dir, sink, truth_counts)
         if progress:
@@ -141,6 +159,14 @@ def generate(
     )
 
 
+def _friction_truth(ctx: Context, knobs: DirtyKnobs, sim: PersonSim, sink: ChunkSink) -> None:
+    # The twin writes into a throwaway sink with the same knobs, so its draws match sim's.
+    twin = PersonSim(ctx, ChunkSink(ctx.start_ts, ctx.days, knobs), sim.index, sim.known, False)
+    twin.run()
+    for row in sim.friction_loops:
+        sink.friction.append([*row, sim.purchased_at(), twin.purchased_at()])
+
+
 def _append_truth(folder: Path, sink: ChunkSink, counts: dict[str, int]) -> None:
     # Duplicated deliveries share a messageId; the truth lists each message once.
     seen: set[str] = set()
@@ -150,6 +176,7 @@ def _append_truth(folder: Path, sink: ChunkSink, counts: dict[str, int]) -> None
         "web_event_sessions.csv": sessions,
         "probabilities.csv": sink.probabilities,
         "people.csv": sink.people,
+        "friction.csv": sink.friction,
     }
     for name, rows in tables.items():
         with (folder / name).open("a", encoding="utf-8", newline="") as f:

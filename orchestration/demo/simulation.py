@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from orchestration.demo import catalog as cat
-from orchestration.demo.sink import ChunkSink
+from orchestration.demo.sink import ChunkSink, iso_timestamp
 
 ANON, LEAD, CUSTOMER, CHURNED = "anon", "lead", "customer", "churned"
 SESSION_GAP = 45 * 60  # true sessions are separated by at least this much inactivity
@@ -31,6 +31,14 @@ USAGE_PER_UNIT = 0.6 * (5 + 2 * 0.35) / 7
 # Kept small so that the true probabilities measure what a model of the exports could reach.
 HIDDEN_NOISE = 0.3
 USAGE_RECENT_DAYS = 14  # "usage now" = app sessions per day over the last 14 days
+# Planted friction (docs/demo_data.md, "Planted friction"): for a fixed share of known people
+# the signup form reloads 2-4 extra times (3-5 views in the session) and, from then on, their
+# daily purchase hazard is multiplied by a known factor. Decided by a separate RNG stream, so
+# every draw of the person's own stream (and everyone else's records) stays as it was until
+# the first looped page.
+FRICTION_SHARE = 0.3
+FRICTION_PURCHASE_FACTOR = 0.5
+FRICTION_EXTRA_VIEWS = (2, 4)
 
 
 def sigmoid(x: float) -> float:
@@ -87,10 +95,19 @@ class Landing:
 
 
 class PersonSim:
-    def __init__(self, ctx: Context, sink: ChunkSink, index: int, known: bool) -> None:
+    def __init__(
+        self, ctx: Context, sink: ChunkSink, index: int, known: bool, friction: bool = True
+    ) -> None:
         self.ctx, self.sink, self.index, self.known = ctx, sink, index, known
         kind = "known" if known else "anon"
         rng = self.rng = random.Random(f"{ctx.seed}:{kind}:{index}")
+        # Friction decisions draw only from their own stream (see FRICTION_SHARE).
+        self.friction_rng = random.Random(f"{ctx.seed}:friction:{index}")
+        self.friction_prone = known and friction and self.friction_rng.random() < FRICTION_SHARE
+        self.friction_hit = False
+        # Ground truth of the planted loops: [person_id, anonymous_id, true_session_id,
+        # session_started_at, page_path, friction_type, views, first_view_at].
+        self.friction_loops: list[list[str]] = []
         self.person_id = f"P{index + 1:07d}" if known else f"V{index + 1:07d}"
         self.segment = weighted(rng, cat.SEGMENTS)
         self.channel = weighted(rng, cat.CHANNELS)
@@ -316,6 +333,8 @@ class PersonSim:
             if not sink.add_web(rng, ts, event, session_id):
                 times.extend([None] * (len(steps) - n))
                 break
+            if kind == "page" and self.friction_prone and path == cat.FRICTION_PAGE[0]:
+                ts = self._friction_loop(event, ts, start, device, session_id)
             times.append(ts)
             self._note("anonymous_id", device.anonymous_id)
             if event["userId"]:
@@ -327,6 +346,44 @@ class PersonSim:
         if landing and landing.campaign:
             device.last_campaign_source = landing.campaign["source"]
         return times
+
+    def _friction_loop(
+        self, event: dict, ts: int, session_start: int, device: Device, session_id: str
+    ) -> int:
+        """Reload the page of `event` 2-4 more times; returns the time of the last view.
+
+        Every draw comes from the friction stream; the session's later steps move by the
+        reloads' duration, which only this person's timeline sees."""
+        frng, first_view = self.friction_rng, ts
+        views = 1
+        for _ in range(frng.randint(*FRICTION_EXTRA_VIEWS)):
+            at = ts + frng.randint(4, 40)
+            page = dict(event["properties"], referrer=event["properties"]["url"])
+            reload = {
+                **event,
+                "messageId": str(uuid.UUID(int=frng.getrandbits(128), version=4)),
+                "timestamp": self.sink.web_ts(frng, at, self.offset),
+                "properties": page,
+                "context": {**event["context"], "page": dict(page)},
+            }
+            if not self.sink.add_web(frng, at, reload, session_id):
+                break
+            ts, views = at, views + 1
+        if views >= 3:
+            self.friction_hit = True
+            self.friction_loops.append(
+                [
+                    self.person_id,
+                    device.anonymous_id,
+                    session_id,
+                    iso_timestamp(session_start),
+                    event["properties"]["path"],
+                    "loop",
+                    str(views),
+                    iso_timestamp(first_view),
+                ]
+            )
+        return ts
 
     def _browse_steps(self, landing: Landing, n_pages: int, pricing_p: float) -> list[tuple]:
         rng = self.rng
@@ -768,7 +825,8 @@ class PersonSim:
             + SEGMENT_PURCHASE[self.segment]
             + HIDDEN_NOISE * self.u_purchase
         )
-        return sigmoid(logit)
+        # Planted friction: a known multiplicative effect on the daily hazard.
+        return sigmoid(logit) * (FRICTION_PURCHASE_FACTOR if self.friction_hit else 1.0)
 
     def churn_hazard(self, day: int) -> float:
         bad = self.bad_from <= day <= self.bad_until
@@ -876,6 +934,14 @@ class PersonSim:
             self.sink.probabilities.append(
                 [self.person_id, self.ctx.dates[day], p_churn, p_purchase]
             )
+
+    def purchased_at(self) -> str:
+        """Time of the first paid order in the window ('' if none): the pipeline's purchase."""
+        if self.customer_day is None or not self.first_order_ts:
+            return ""
+        if self.first_order_ts >= self.ctx.start_ts + self.ctx.days * 86400:
+            return ""
+        return iso_timestamp(self.first_order_ts)
 
     def _people_row(self) -> None:
         dates = self.ctx.dates

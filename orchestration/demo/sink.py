@@ -72,6 +72,7 @@ class ChunkSink:
     identifiers: list[tuple[str, str, str]] = field(default_factory=list)
     people: list[list[str]] = field(default_factory=list)
     probabilities: list[list[str]] = field(default_factory=list)
+    friction: list[list[str]] = field(default_factory=list)
     seq: int = 0
 
     @property
