@@ -70,20 +70,25 @@ events as (
 
 {% endif %}
 
+-- Events sharing a timestamp: the one with campaign parameters first (web_event_order), as
+-- int_web_event_sessions orders them, so it is the landing event and gives the channel.
 ordered as (
     select
-        events.*,
-        row_number() over (partition by session_id order by event_at, message_id) as position
-    from events
+        ranked.*,
+        row_number() over (partition by session_id order by {{ web_event_order() }}) as position
+    from (
+        select events.*, {{ web_campaign_rank('utm_source', 'utm_medium') }} as campaign_rank
+        from events
+    ) as ranked
 ),
 
 page_views as (
     select
         session_id,
-        row_number() over (partition by session_id order by event_at, message_id) as page_position,
-        row_number() over (partition by session_id order by event_at desc, message_id desc) as page_reverse_position,
+        row_number() over (partition by session_id order by {{ web_event_order() }}) as page_position,
+        row_number() over (partition by session_id order by {{ web_event_order(descending=true) }}) as page_reverse_position,
         page_path
-    from events
+    from ordered
     where event_type = 'page'
 ),
 

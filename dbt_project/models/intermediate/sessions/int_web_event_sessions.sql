@@ -7,22 +7,26 @@
     )
 }}
 -- Assigns every web event to a session. Per visitor (the anonymous_id, else the user_id for
--- server-side events without one), ordered by event_at then message_id, a session starts
--- when the gap to the previous event exceeds var('session_timeout_minutes') (a gap of exactly
--- the timeout continues the session) or, with var('session_split_on_campaign_change'), when an
--- event carries a utm_source different from the last one seen in the current session (or
--- the session has seen none yet).
+-- server-side events without one), events are ordered by event_at, then events carrying campaign
+-- parameters first, then message_id. A session starts at an event that is LATER than the
+-- previous one (events sharing a timestamp always share a session: no zero-length sessions)
+-- and either comes more than var('session_timeout_minutes') after it (exactly the timeout
+-- continues the session) or, with var('session_split_on_campaign_change'), carries a campaign
+-- (utm_source or utm_medium) whose source/medium pair differs from the last one seen in the
+-- current session (or the session has seen none yet). Referrer-only traffic never splits.
 -- session_id = hash(visitor, first message_id of the session).
 --
 -- Incremental runs re-sessionize, for each visitor with new events, every event from the
--- start of the latest existing session at or before the visitor's earliest new event. Events
--- before that point cannot be affected (their sessions depend only on earlier events), so the
--- result equals a full refresh however late an event arrives. New events are the partitions
+-- start of the latest existing session that began strictly before the visitor's earliest new
+-- event. Events before that point cannot be affected (a session boundary depends only on
+-- earlier events and on the events at the boundary's own timestamp), so the result equals a
+-- full refresh however late an event arrives. New events are the partitions
 -- [partition_start, partition_end) when Dagster passes them, else the last
 -- var('session_lookback_days') days of loaded partitions plus any event not yet sessionized.
 {%- set timeout_minutes = var('session_timeout_minutes') | int %}
 {%- set split_on_campaign = var('session_split_on_campaign_change') %}
-{%- set event_order = 'event_at, message_id' %}
+{#- Ties on event_at: an event with campaign parameters first, so that it lands the session. #}
+{%- set event_order = web_event_order() %}
 
 with events as (
     select
@@ -30,7 +34,8 @@ with events as (
         anonymous_id,
         coalesce(anonymous_id, 'user_id:' || user_id) as visitor_id,
         event_at,
-        utm_source,
+        {{ web_campaign_key('utm_source', 'utm_medium') }} as campaign_key,
+        {{ web_campaign_rank('utm_source', 'utm_medium') }} as campaign_rank,
         _partition_date
     from {{ ref('int_web_events') }}
 ),
@@ -55,53 +60,30 @@ new_events as (
 ),
 
 earliest_new as (
-    select visitor_id, event_at, message_id
-    from (
-        select
-            visitor_id,
-            event_at,
-            message_id,
-            row_number() over (partition by visitor_id order by {{ event_order }}) as position
-        from new_events
-    ) as ordered
-    where position = 1
+    select visitor_id, min(event_at) as event_at
+    from new_events
+    group by visitor_id
 ),
 
-previous_starts as (
-    select
-        existing.visitor_id,
-        existing.event_at,
-        existing.message_id,
-        row_number() over (
-            partition by existing.visitor_id
-            order by existing.event_at desc, existing.message_id desc
-        ) as recency
-    from {{ this }} as existing
-    inner join earliest_new on earliest_new.visitor_id = existing.visitor_id
-    where existing.is_session_start
-      and (
-          existing.event_at < earliest_new.event_at
-          or (existing.event_at = earliest_new.event_at and existing.message_id <= earliest_new.message_id)
-      )
-),
-
+-- A session boundary sits strictly between two timestamps, so the latest session start
+-- strictly before the earliest new event is a boundary that new events cannot move.
 restart_points as (
     select
         earliest_new.visitor_id,
-        coalesce(previous_starts.event_at, earliest_new.event_at) as restart_at,
-        coalesce(previous_starts.message_id, earliest_new.message_id) as restart_message_id
+        coalesce(max(existing.event_at), min(earliest_new.event_at)) as restart_at
     from earliest_new
-    left join previous_starts
-        on previous_starts.visitor_id = earliest_new.visitor_id
-        and previous_starts.recency = 1
+    left join {{ this }} as existing
+        on existing.visitor_id = earliest_new.visitor_id
+        and existing.is_session_start
+        and existing.event_at < earliest_new.event_at
+    group by earliest_new.visitor_id
 ),
 
 to_sessionize as (
     select events.*
     from events
     inner join restart_points on restart_points.visitor_id = events.visitor_id
-    where events.event_at > restart_points.restart_at
-       or (events.event_at = restart_points.restart_at and events.message_id >= restart_points.restart_message_id)
+    where events.event_at >= restart_points.restart_at
 ),
 
 {% else %}
@@ -139,12 +121,12 @@ inactivity_sessions as (
     from inactivity_splits
 ),
 
--- Within an inactivity session, the last utm_source seen before an event is also the last one
--- of its current session: any campaign split happens at an event that carries a utm_source.
+-- Within an inactivity session, the last campaign seen before an event is also the last one
+-- of its current session: any campaign split happens at an event that carries a campaign.
 campaign_context as (
     select
         inactivity_sessions.*,
-        {{ previous_non_null('utm_source', 'visitor_id, inactivity_session_number', event_order) }} as previous_utm_source
+        {{ previous_non_null('campaign_key', 'visitor_id, inactivity_session_number', event_order) }} as previous_campaign_key
     from inactivity_sessions
 ),
 
@@ -153,9 +135,14 @@ session_starts as (
         campaign_context.*,
         starts_after_inactivity = 1
         {%- if split_on_campaign %}
-            -- No utm_source seen yet in the session counts as different: a campaign landing
-            -- right after a campaign-less visit is a new visit from that campaign.
-            or (utm_source is not null and (previous_utm_source is null or utm_source <> previous_utm_source))
+            -- No campaign seen yet in the session counts as different: a campaign landing
+            -- right after a campaign-less visit is a new visit from that campaign. Never at
+            -- an event sharing the previous one's timestamp (no zero-length sessions).
+            or (
+                campaign_key is not null
+                and event_at > previous_event_at
+                and (previous_campaign_key is null or campaign_key <> previous_campaign_key)
+            )
         {%- endif %}
             as is_session_start
     from campaign_context
