@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from orchestration import automation, ingest, privacy, serve, transform
+from orchestration import automation, ingest, privacy, segments, serve, transform
 from orchestration import ml as ml_domain
 from orchestration.resources import LandingResource, WarehouseResource
 
@@ -19,6 +19,7 @@ DOMAINS = (
     privacy,  # erasure requests applied before the dbt build
     transform,  # dbt assets
     ml_domain,  # train / score assets
+    segments,  # journey segments (after dbt, like training)
     serve,  # read-only copy of the marts for BI tools
     automation,  # jobs, schedules
 )
