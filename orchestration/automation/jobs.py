@@ -15,6 +15,8 @@ import dagster as dg
 from orchestration.ingest.assets import INGESTION_GROUP
 
 MODEL_ASSETS = dg.AssetSelection.assets("churn_model", "purchase_propensity_model")
+# Journey segments are refitted with the models: after a build, weekly and in `journey run`.
+SEGMENT_ASSETS = dg.AssetSelection.groups("segments")
 SCORE_ASSETS = dg.AssetSelection.assets(
     ["marts", "customer_scores"], ["serving", "serving_database"]
 )
@@ -54,8 +56,11 @@ def daily_refresh_job() -> dg.UnresolvedAssetJobDefinition:
 def weekly_retrain_job() -> dg.UnresolvedAssetJobDefinition:
     return dg.define_asset_job(
         "weekly_retrain",
-        selection=MODEL_ASSETS,
-        description="Retrain churn and purchase-propensity models; promote if at least as good.",
+        selection=MODEL_ASSETS | SEGMENT_ASSETS,
+        description=(
+            "Retrain churn and purchase-propensity models (promote if at least as good) and "
+            "refit the journey segments."
+        ),
     )
 
 
@@ -77,8 +82,11 @@ def dbt_build_job() -> dg.UnresolvedAssetJobDefinition:
 def train_and_score_job() -> dg.UnresolvedAssetJobDefinition:
     return dg.define_asset_job(
         "train_and_score",
-        selection=MODEL_ASSETS | SCORE_ASSETS,
-        description="Train and register both models, score the last day, publish the serving copy.",
+        selection=MODEL_ASSETS | SEGMENT_ASSETS | SCORE_ASSETS,
+        description=(
+            "Train and register both models, refit the journey segments, score the last day, "
+            "publish the serving copy."
+        ),
     )
 
 
