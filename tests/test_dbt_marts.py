@@ -153,7 +153,7 @@ def test_attribution_credits_sum_to_one_per_conversion_and_model(warehouse: Ware
     conversions = warehouse.frame("select * from intermediate.int_attribution_conversions")
     assert len(conversions) > 5
     totals = attribution.groupby(["conversion_id", "attribution_model"])["credit"].sum()
-    assert len(totals) == 6 * len(conversions)
+    assert len(totals) == 8 * len(conversions)  # six rule-based models, markov and shapley
     assert (totals - 1).abs().max() < 1e-9
     channels = warehouse.frame(
         "select attribution_model, sum(conversions_credited) as credited, "

@@ -1,4 +1,4 @@
--- Every conversion appears under all six models (the synthetic direct touch guarantees it).
+-- Every conversion appears under all eight models (the synthetic direct touch guarantees it).
 with conversions as (
     select * from {{ ref('int_attribution_conversions') }}
 ),
@@ -12,4 +12,4 @@ credited as (
 select conversions.conversion_id
 from conversions
 left join credited on credited.conversion_id = conversions.conversion_id
-where coalesce(credited.models, 0) <> 6
+where coalesce(credited.models, 0) <> 8

@@ -1,17 +1,75 @@
 -- One row per conversion × touch × attribution model with the share of the conversion
 -- (credit, summing to 1 per conversion and model) and of its revenue given to the touch.
+-- The data-driven models (markov, shapley) give each channel of the path a share and split
+-- it equally over that channel's touches.
 with touches as (
     select * from {{ ref('int_attribution_touches') }}
 ),
 
-weighted as (
+journeys as (
+    select * from {{ ref('int_attribution_journeys') }}
+),
+
+removal_effects as (
+    select * from {{ ref('int_attribution_removal_effects') }}
+),
+
+shapley_values as (
+    select * from {{ ref('int_attribution_shapley_values') }}
+),
+
+conversion_channel_sets as (
+    select distinct journey_id as conversion_id, channel_set
+    from journeys
+    where is_converting
+),
+
+-- One row per conversion × channel on its path, with the channel's data-driven shares.
+conversion_channels as (
+    select
+        channel_touches.conversion_id,
+        channel_touches.channel,
+        channel_touches.channel_touches,
+        coalesce(removal_effects.removal_effect, 0) as removal_effect,
+        coalesce(shapley_values.shapley_share, 0) as shapley_share
+    from (
+        select conversion_id, channel, count(*) as channel_touches
+        from touches
+        group by conversion_id, channel
+    ) as channel_touches
+    inner join conversion_channel_sets
+        on conversion_channel_sets.conversion_id = channel_touches.conversion_id
+    left join removal_effects
+        on removal_effects.channel = channel_touches.channel
+    left join shapley_values
+        on shapley_values.channel_set = conversion_channel_sets.channel_set
+        and shapley_values.channel = channel_touches.channel
+),
+
+path_removal_effects as (
     select
         *,
-        max(case when channel <> 'direct' then touch_position end)
-            over (partition by conversion_id) as last_non_direct_position,
+        cast(
+            {{ exact_sum('removal_effect') }} over (partition by conversion_id) as {{ features_type_double() }}
+        ) as path_removal_effect
+    from conversion_channels
+),
+
+weighted as (
+    select
+        touches.*,
+        path_removal_effects.removal_effect,
+        path_removal_effects.path_removal_effect,
+        path_removal_effects.shapley_share,
+        path_removal_effects.channel_touches,
+        max(case when touches.channel <> 'direct' then touches.touch_position end)
+            over (partition by touches.conversion_id) as last_non_direct_position,
         -- Half-life decay: a touch half_life days older than another gets half its weight.
-        power(2.0, -1.0 * age_days / {{ var('time_decay_half_life_days') }}) as decay_weight
+        power(2.0, -1.0 * touches.age_days / {{ var('time_decay_half_life_days') }}) as decay_weight
     from touches
+    inner join path_removal_effects
+        on path_removal_effects.conversion_id = touches.conversion_id
+        and path_removal_effects.channel = touches.channel
 ),
 
 credits as (
@@ -35,12 +93,19 @@ credits as (
             when touches_count = 2 then 0.5
             when touch_position = 1 or touch_position = touches_count then 0.4
             else 0.2 / (touches_count - 2)
-        end as position_based_credit
+        end as position_based_credit,
+        -- Removal effect of the touch's channel over the sum of the path's distinct channels';
+        -- a path whose channels all have a removal effect of 0 falls back to linear.
+        case
+            when path_removal_effect > 0 then removal_effect / path_removal_effect / channel_touches
+            else 1.0 / touches_count
+        end as markov_credit,
+        shapley_share / channel_touches as shapley_credit
     from weighted
 ),
 
 unpivoted as (
-    {% set models = ['first_touch', 'last_touch', 'last_non_direct', 'linear', 'time_decay', 'position_based'] %}
+    {% set models = ['first_touch', 'last_touch', 'last_non_direct', 'linear', 'time_decay', 'position_based', 'markov', 'shapley'] %}
     {% for model in models %}
     select
         conversion_id,
