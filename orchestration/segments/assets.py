@@ -30,6 +30,9 @@ AGG_TABLE = "marts.agg_journey_segments"
 CENTROIDS_TABLE = "marts.journey_segment_centroids"
 # A segment smaller than this share of the customers is too small to act on (a warning).
 MIN_SEGMENT_SHARE = 0.02
+# Below this many known customers there is nothing to segment (e.g. a month of web events
+# with few identified people): the asset says so and leaves the marts empty.
+MIN_CUSTOMERS = 100
 
 DDL = {
     SEGMENTS_TABLE: """
@@ -174,6 +177,38 @@ def _check_results(con, feature_rows: int) -> dict[str, dg.AssetCheckResult]:
     }
 
 
+def _segments_skipped(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource, features: pd.DataFrame
+):
+    """Too few customers to segment: empty marts (BI tools still find the tables), a skip
+    reason the `journey` console shows, and warnings instead of failed checks."""
+    reason = (
+        f"journey segments: {len(features)} known customers in {FEATURES_TABLE}, fewer than "
+        f"{MIN_CUSTOMERS}; segmentation skipped"
+    )
+    context.log.warning(reason)
+    empty = pd.DataFrame(columns=["customer_id", "segment_id", "segment_name"])
+    profile = pd.DataFrame(columns=[
+        "segment_id", "segment_name", "customers", "conversion_rate", "revenue", "churn_rate",
+        "median_days_to_convert",
+    ])  # fmt: skip
+    centroids = pd.DataFrame(columns=["segment_id", "segment_name", "feature", "centroid_value"])
+    as_of = pd.to_datetime(features["as_of_date"]).max()
+    with warehouse.connect() as con:
+        write_segments(con, empty, profile, centroids, as_of.date() if len(features) else None, "")
+    metadata = {"skip_reason": dg.MetadataValue.text(reason), "dagster/row_count": 0}
+    yield dg.MaterializeResult(asset_key=SEGMENTS_KEY, metadata=metadata)
+    yield dg.MaterializeResult(asset_key=AGG_KEY, metadata=metadata)
+    for spec in CHECKS:
+        yield dg.AssetCheckResult(
+            asset_key=spec.asset_key,
+            check_name=spec.name,
+            passed=False,
+            severity=dg.AssetCheckSeverity.WARN,
+            metadata={"skipped": True, "skip_reason": dg.MetadataValue.text(reason)},
+        )
+
+
 CHECKS = [
     dg.AssetCheckSpec(
         "every_customer_in_one_segment",
@@ -246,6 +281,9 @@ def journey_segments(
     with warehouse.connect(read_only=True) as con:
         features = read_features(con)
         previous, next_id = read_previous_centroids(con)
+    if len(features) < MIN_CUSTOMERS:
+        yield from _segments_skipped(context, warehouse, features)
+        return
     as_of = pd.to_datetime(features["as_of_date"]).max().date()
     segmentation = fit_segments(features, previous_centroids=previous, next_id=next_id)
     profile = profile_segments(features, segmentation.assignments)
