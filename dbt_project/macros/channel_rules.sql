@@ -14,3 +14,15 @@
         or ({{ pattern }} <> '(none)' and lower({{ value }}) like lower({{ pattern }}))
     )
 {%- endmacro %}
+
+{#- Channels of touches that are not marketing: a support ticket or a billing record is
+    where a customer already is, not how they were reached. fct_touchpoints flags them with
+    is_marketing = false and the funnel marts group them as 'non_marketing'. -#}
+{% macro non_marketing_channels() -%}
+    {{ return(['support', 'billing']) }}
+{%- endmacro %}
+
+{#- Whether `channel` is a marketing channel (SQL boolean expression). -#}
+{% macro is_marketing_channel(channel) -%}
+    ({{ channel }} not in ('{{ non_marketing_channels() | join("', '") }}'))
+{%- endmacro %}

@@ -129,18 +129,34 @@ aggregated as (
     group by session_id
 ),
 
-channels as (
-    select session_id, channel
+-- Rules are matched once per distinct (source, medium, referrer host), a few hundred, rather
+-- than per session: the seed has ~200 LIKE rules.
+acquisition_channels as (
+    select source, medium, referrer_host, channel
     from (
         select
-            landing.session_id,
+            acquisitions.source,
+            acquisitions.medium,
+            acquisitions.referrer_host,
             channel_rules.channel,
-            row_number() over (partition by landing.session_id order by channel_rules.priority) as rule_rank
-        from landing
+            row_number() over (
+                partition by acquisitions.source, acquisitions.medium, acquisitions.referrer_host
+                order by channel_rules.priority
+            ) as rule_rank
+        from (select distinct source, medium, referrer_host from landing) as acquisitions
         inner join channel_rules
-            on {{ channel_rule_matches('channel_rules', 'landing.source', 'landing.medium', 'landing.referrer_host') }}
+            on {{ channel_rule_matches('channel_rules', 'acquisitions.source', 'acquisitions.medium', 'acquisitions.referrer_host') }}
     ) as matched
     where rule_rank = 1
+),
+
+channels as (
+    select landing.session_id, acquisition_channels.channel
+    from landing
+    inner join acquisition_channels
+        on acquisition_channels.source is not distinct from landing.source
+        and acquisition_channels.medium is not distinct from landing.medium
+        and acquisition_channels.referrer_host is not distinct from landing.referrer_host
 ),
 
 final as (

@@ -1,6 +1,7 @@
 -- Every touch of a known customer across channels, in one timeline. Channel by touch type:
 -- web sessions keep their marketing channel, email opens/clicks are 'email', support tickets
--- 'support', orders and subscription starts/cancels 'billing'.
+-- 'support', orders and subscription starts/cancels 'billing'. is_marketing tells the
+-- marketing touches (sessions, emails) from the non-marketing ones (support, billing).
 with sessions as (
     select * from {{ ref('int_sessions') }}
 ),
@@ -141,6 +142,7 @@ final as (
         touched_at,
         touch_type,
         channel,
+        {{ is_marketing_channel('channel') }} as is_marketing,
         campaign,
         detail,
         source_id,

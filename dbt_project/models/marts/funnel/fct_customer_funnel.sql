@@ -1,6 +1,7 @@
 -- One row per known customer: when each funnel stage was reached (monotonic, see
 -- int_funnel_stages), the time between consecutive stages, and the dimensions used to
--- compare funnels. cohort_date is the UTC day the person was first seen.
+-- compare funnels. cohort_date is the UTC day the person was first seen; acquisition_channel is
+-- dim_customers' with the non-marketing origins (support, billing) as 'non_marketing'.
 with stages as (
     select * from {{ ref('int_funnel_stages') }}
 ),
@@ -14,7 +15,12 @@ final as (
         stages.customer_id,
         cast(customers.first_seen_at as date) as cohort_date,
         customers.segment,
-        customers.acquisition_channel,
+        -- A customer first met through a ticket or an order (dim_customers falls back to the
+        -- first touch of any kind) was not acquired by a marketing channel: one group.
+        case
+            when {{ is_marketing_channel('customers.acquisition_channel') }} then customers.acquisition_channel
+            when customers.acquisition_channel is not null then 'non_marketing'
+        end as acquisition_channel,
         stages.awareness_at,
         stages.consideration_at,
         stages.evaluation_at,

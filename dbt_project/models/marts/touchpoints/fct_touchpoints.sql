@@ -9,6 +9,7 @@ select
     touched_at,
     touch_type,
     channel,
+    is_marketing,
     campaign,
     -- A ticket subject is typed by the customer: contact details never reach the mart.
     {{ redact_contact_details('detail') }} as detail,
