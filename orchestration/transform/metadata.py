@@ -14,6 +14,7 @@ import dagster as dg
 import duckdb
 
 from orchestration.resources import WarehouseResource
+from orchestration.transform.friction_chart import FRICTION_KEY, friction_chart
 
 FUNNEL_STAGES = ("awareness", "consideration", "evaluation", "purchase", "retention")
 FUNNEL_KEY = dg.AssetKey(["marts", "agg_funnel_daily"])
@@ -85,6 +86,8 @@ def attribution_chart(con: duckdb.DuckDBPyConnection) -> dg.MetadataValue:
 
 CHARTS = {FUNNEL_KEY: funnel_chart, ATTRIBUTION_KEY: attribution_chart}
 CHART_NAMES = {FUNNEL_KEY: "funnel_chart", ATTRIBUTION_KEY: "attribution_by_channel_chart"}
+CHARTS[FRICTION_KEY] = friction_chart
+CHART_NAMES[FRICTION_KEY] = "top_friction_points_chart"
 
 
 def enrich_outputs(
