@@ -15,6 +15,7 @@ import duckdb
 
 from orchestration.resources import WarehouseResource
 from orchestration.transform.friction_chart import FRICTION_KEY, friction_chart
+from orchestration.transform.journey_map import PATHS_KEY, journey_map_chart
 
 FUNNEL_STAGES = ("awareness", "consideration", "evaluation", "purchase", "retention")
 FUNNEL_KEY = dg.AssetKey(["marts", "agg_funnel_daily"])
@@ -88,6 +89,8 @@ CHARTS = {FUNNEL_KEY: funnel_chart, ATTRIBUTION_KEY: attribution_chart}
 CHART_NAMES = {FUNNEL_KEY: "funnel_chart", ATTRIBUTION_KEY: "attribution_by_channel_chart"}
 CHARTS[FRICTION_KEY] = friction_chart
 CHART_NAMES[FRICTION_KEY] = "top_friction_points_chart"
+CHARTS[PATHS_KEY] = journey_map_chart
+CHART_NAMES[PATHS_KEY] = "journey_map"
 
 
 def enrich_outputs(
