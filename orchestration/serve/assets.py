@@ -4,6 +4,7 @@ from orchestration.ml.assets import SCORES_GROUP
 from orchestration.resources import WAREHOUSE_POOL, WarehouseResource
 from orchestration.serve.publish import publish_serving_copy
 from orchestration.settings import get_settings
+from orchestration.transform.journey_map import write_journey_map
 
 
 @dg.asset(
@@ -23,11 +24,13 @@ def serving_database(warehouse: WarehouseResource) -> dg.MaterializeResult:
     serving_path = get_settings().serving_path
     with warehouse.connect() as con:
         result = publish_serving_copy(con, serving_path)
+        journey_map = write_journey_map(con, serving_path.parent)  # docs beside the copy
     return dg.MaterializeResult(
         metadata={
             "path": dg.MetadataValue.path(str(result.serving_path)),
             "tables": len(result.row_counts),
             "bytes": result.bytes_written,
             "row_counts": dg.MetadataValue.json(result.row_counts),
+            **{path.name: dg.MetadataValue.path(str(path)) for path in journey_map},
         }
     )
