@@ -1,13 +1,13 @@
 """Journey segments: cluster known customers by how their journey unfolds.
 
 Input: one row per customer of `marts.customer_journey_features` (dbt). The recipe:
-1. derive the clustering features (`journey_features`): channel shares, channel-bigram shares
-   of the transitions, stage speed, engagement (log counts and email rates). The outcome
-   columns (converted, revenue, churned, days_to_convert) are never inputs: they describe the
-   segments afterwards (`profile_segments`);
-2. standardize, then weight each feature group (channel mix, path, timing, engagement) by
-   1/sqrt(its number of varying columns), so that every group weighs the same whatever its
-   width (15 bigram columns would otherwise outvote 2 timing columns);
+1. derive the clustering features (`journey_features`): channel shares, the entry channel
+   (one-hot), channel-bigram shares of the transitions, stage speed, engagement (log counts
+   and email rates). The outcome columns (converted, revenue, churned, days_to_convert) are
+   never inputs: they describe the segments afterwards (`profile_segments`);
+2. standardize, then weight each feature group (channel mix, entry, path, timing,
+   engagement) by 1/sqrt(its number of varying columns), so that every group weighs the
+   same whatever its width (15 bigram columns would otherwise outvote 2 timing columns);
 3. KMeans for k = 3..8 on the same seeded sample; k is the one with the best silhouette,
    a tie (within SILHOUETTE_TIE of the best) going to the smaller k (`choose_k`); refit the
    chosen k on every row;
@@ -67,6 +67,10 @@ def journey_features(frame: pd.DataFrame) -> pd.DataFrame:
     out: dict[str, Any] = {}
     for channel in _channels(frame):
         out[f"channel:{channel}"] = frame[f"share_{channel}"].astype(float)
+    # The channel the journey entered by (the path's opening bigram), one column per channel:
+    # the acquisition channel is the strongest trace of how a journey started.
+    for channel in _channels(frame):
+        out[f"entry:{channel}"] = (frame["entry_channel"] == channel).astype(float)
     transitions = (frame["marketing_touches"].astype(float) - 1).clip(lower=1)
     for bigram in _bigrams(frame):
         out[f"path:{bigram.removeprefix('bigram_')}"] = frame[bigram].astype(float) / transitions

@@ -42,6 +42,7 @@ def synthetic_features(per_type: int = 120, seed: int = 3) -> pd.DataFrame:
                     "true_type": t,
                     "as_of_date": pd.Timestamp("2026-05-30"),
                     "marketing_touches": touches,
+                    "entry_channel": channel,
                     **{f"share_{c}": float(s) for c, s in zip(CHANNELS, shares, strict=True)},
                     "distinct_channels": 2 + int(rng.integers(0, 2)),
                     "channel_repeat_rate": 0.6 + rng.normal(0, 0.05),

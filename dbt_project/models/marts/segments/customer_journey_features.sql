@@ -62,6 +62,8 @@ touch_mix as (
         customer_id,
         count(*) as marketing_touches,
         count(distinct channel) as distinct_channels,
+        -- The path's opening bigram, (start) → channel: the channel the journey entered by.
+        min(case when journey_touch_number = 1 then channel end) as entry_channel,
         sum(case when touch_type = 'web_session' then 1 else 0 end) as web_sessions,
         sum(case when touch_type = 'email_open' then 1 else 0 end) as email_opens,
         count(distinct cast(touched_at as date)) as active_days,
@@ -135,6 +137,7 @@ final as (
         customers.customer_id,
         bounds.latest_data_date as as_of_date,
         coalesce(touch_mix.marketing_touches, 0) as marketing_touches,
+        touch_mix.entry_channel,
         {%- for channel in channels %}
         coalesce(touch_mix.touches_{{ channel }} * 1.0 / touch_mix.marketing_touches, 0)
             as share_{{ channel }},
@@ -188,6 +191,7 @@ select
     customer_id,
     as_of_date,
     cast(marketing_touches as bigint) as marketing_touches,
+    entry_channel,
     {%- for channel in channels %}
     cast(share_{{ channel }} as {{ features_type_double() }}) as share_{{ channel }},
     {%- endfor %}
