@@ -224,7 +224,8 @@ DAY_2_EVENTS = [
     ),
     # d-alice A4: next day, paid search again.
     sp("a12", "d-alice", "2026-01-06 08:00:00", path="/pricing", **GOOGLE_CPC),
-    # d-frank: paid social campaign; an unstructured event is a track call named by event_name.
+    # d-frank: paid social campaign (facebook / paid_social: GA4 Paid Social, not organic
+    # social); an unstructured event is a track call named by event_name.
     sp(
         "f01",
         "d-frank",
@@ -254,7 +255,7 @@ EXPECTED_SESSIONS = [
     ("d-bob", "2026-01-05 09:45:00", 3, 2, "social", True),
     ("d-carol", "2026-01-05 23:50:00", 9, 3, "referral", False),
     ("d-erin", "2026-01-05 14:00:00", 1, 1, "direct", False),
-    ("d-frank", "2026-01-06 12:00:00", 3, 2, "social", False),
+    ("d-frank", "2026-01-06 12:00:00", 3, 2, "paid_social", False),
     (None, "2026-01-05 16:00:00", 2, 0, "direct", False),
 ]
 
