@@ -1,4 +1,7 @@
 -- Every conversion appears under all eight models (the synthetic direct touch guarantees it).
+-- It reads two models: Dagster shows it as an asset check of fct_attribution.
+{{ config(meta={'dagster': {'ref': {'name': 'fct_attribution'}}}) }}
+
 with conversions as (
     select * from {{ ref('int_attribution_conversions') }}
 ),

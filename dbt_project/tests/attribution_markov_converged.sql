@@ -2,6 +2,9 @@
 -- channel state after 2^n steps, and the full chain's P(conversion) equals the share of
 -- journeys that converted (a first-order chain fitted on path counts reproduces it exactly,
 -- so a gap means the matrix power is wrong, not the data).
+-- It reads two models: Dagster shows it as an asset check of int_attribution_removal_effects.
+{{ config(meta={'dagster': {'ref': {'name': 'int_attribution_removal_effects'}}}) }}
+
 with removal_effects as (
     select * from {{ ref('int_attribution_removal_effects') }}
 ),
