@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 
 import numpy as np
 import pandas as pd
@@ -65,9 +66,22 @@ def to_number(series: pd.Series) -> pd.Series:
 
 
 def to_category(series: pd.Series) -> pd.Series:
-    """Coerce a column to trimmed text (object dtype, NaN for missing/blank) for the encoders."""
+    """Coerce a column to trimmed text (object dtype, NaN for missing/blank) for the encoders.
+
+    Numbers (code-like columns declared categorical) become their shortest text, whole
+    numbers without a decimal part, so region 3 reads "3" whether it arrives as int, float
+    (an integer column with a gap) or text.
+    """
+    if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
+        numbers = pd.to_numeric(series, errors="coerce").astype(float)
+        codes = numbers.map(_number_code, na_action="ignore")
+        return codes.astype(object).where(numbers.notna(), np.nan)
     text = _blank_to_na(series)
     return text.astype(object).where(text.notna(), np.nan)
+
+
+def _number_code(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
 
 
 def numeric_share(series: pd.Series) -> float:
@@ -94,6 +108,39 @@ def looks_like_datetime(series: pd.Series) -> bool:
     return bool(is_date.mean() >= NUMERIC_TEXT_SHARE)
 
 
+def check_time_column(series: pd.Series) -> None:
+    """Raise ValueError unless `series` sorts in time order: datetimes (also as
+    datetime.date / datetime objects), numbers, or ordered categories.
+
+    Text sorts alphabetically ("Dec" before "Feb", "10" before "9"), which would silently
+    put the wrong rows in the validation part.
+    """
+    dtype = series.dtype
+    if isinstance(dtype, pd.CategoricalDtype):
+        if dtype.ordered:
+            return
+        hint = "mark its order: pd.Categorical(values, categories=[...in time order], ordered=True)"
+    elif pd.api.types.is_datetime64_any_dtype(dtype) or (
+        pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
+    ):
+        return
+    else:
+        present = series.dropna()
+        if len(present) and present.map(lambda v: isinstance(v, date)).all():
+            return  # datetime.date / datetime / Timestamp objects compare in time order
+        hint = (
+            f"convert it first, e.g. frame[{series.name!r}] = pd.to_datetime(frame["
+            f"{series.name!r}]) (with format= for text such as 'Dec 2025'), or make it an "
+            "ordered pd.Categorical, or a number such as a period index"
+        )
+    example = ", ".join(repr(v) for v in series.dropna().unique()[:3])
+    raise ValueError(
+        f"time column {series.name!r} has dtype {dtype} ({example}), which is not known to "
+        "sort in time order (text sorts alphabetically); it must be datetime, numeric or an "
+        f"ordered categorical: {hint}"
+    )
+
+
 def is_id_like(name: str, series: pd.Series) -> bool:
     """Keys carry no signal that generalises: id-named strings/ints unique per row, or any text
     column whose every value is distinct (emails, free-text keys)."""
@@ -116,12 +163,17 @@ def infer_feature_columns(
     time_column: str | None = None,
     id_columns: Sequence[str] = (),
     exclude_columns: Iterable[str] = (),
+    categorical_columns: Iterable[str] = (),
 ) -> FeatureColumns:
     """Classify every column of `frame` as numeric, categorical or excluded (with the reason).
 
     Datetime columns are excluded rather than turned into ages: absolute dates teach a model
     the calendar, which does not carry over to the next scoring day. Express recency as a
-    duration (days_since_last_order) upstream instead.
+    duration (days_since_last_order) upstream instead. The time column is never a feature.
+
+    `categorical_columns` are categorical whatever their values: code-like integers (region,
+    browser or OS ids) would otherwise be read as numbers, whose order means nothing. They
+    are still excluded when all missing or constant.
     """
     excluded: dict[str, str] = {label: "label"}
     if time_column is not None:
@@ -130,14 +182,31 @@ def infer_feature_columns(
         excluded[column] = "id column (given)"
     for column in exclude_columns:
         excluded[column] = "excluded by caller"
+    forced = list(dict.fromkeys(categorical_columns))
+    missing = [c for c in forced if c not in frame.columns]
+    if missing:
+        raise ValueError(
+            f"categorical_columns {missing} not in frame (columns: {list(frame.columns)}); "
+            "name existing columns or leave them out"
+        )
+    clashes = {c: excluded[c] for c in forced if c in excluded}
+    if clashes:
+        raise ValueError(
+            f"categorical_columns {list(clashes)} cannot be features: {clashes}; "
+            "remove them from categorical_columns or from the other role"
+        )
     numeric: list[str] = []
     categorical: list[str] = []
     for column in frame.columns:
         if column in excluded:
             continue
         series = frame[column]
-        reason = _exclusion_reason(column, series)
-        is_numeric = reason is None and numeric_share(series) >= NUMERIC_TEXT_SHARE
+        if column in forced:
+            reason = "all missing" if to_category(series).isna().all() else None
+            is_numeric = False
+        else:
+            reason = _exclusion_reason(column, series)
+            is_numeric = reason is None and numeric_share(series) >= NUMERIC_TEXT_SHARE
         coerced = to_number(series) if is_numeric else to_category(series)
         # One value everywhere (missing counts as a value: its presence can be the signal).
         if reason is None and coerced.nunique(dropna=False) <= 1:
@@ -197,29 +266,56 @@ def canonical_order(frame: pd.DataFrame, keys: Sequence[str] = ()) -> pd.DataFra
     return frame.iloc[order]
 
 
-_TRUE_LABELS = {True}
-_FALSE_LABELS = {False}
-
-
 def binary_label(series: pd.Series) -> pd.Series:
-    """Map a 0/1 or boolean label to int 0/1 (missing stays missing, as nullable Int64).
+    """Map a label to int 0/1 (missing stays missing, as nullable Int64).
 
-    Raises ValueError naming the column and the offending values for anything else.
+    Accepted: 0/1 in any numeric dtype, booleans, and the text the feature parser reads as
+    a boolean or a number ("Yes"/"No", "TRUE"/"FALSE", "t"/"f", "1"/"0", "1.0"; case and
+    surrounding blanks ignored); blank text is missing, like in a feature column. Raises
+    ValueError naming the column and the offending values for anything else.
     """
     present = series.dropna()
-    bad = [v for v in present.unique() if not _is_binary_value(v)]
+    try:
+        distinct = list(present.unique())
+    except TypeError:  # unhashable cells (lists) are certainly not labels
+        distinct = list(present.astype(str).unique())
+    values = {_label_key(v): _label_value(v) for v in distinct}
+    bad = [v for v in distinct if values[_label_key(v)] is None]
     if bad:
-        shown = ", ".join(repr(v) for v in bad[:5])
+        shown = ", ".join(repr(v.item() if isinstance(v, np.generic) else v) for v in bad[:5])
         raise ValueError(
-            f"label column {series.name!r} must hold only 0/1 or booleans; found {shown}"
-            f"{' …' if len(bad) > 5 else ''}. Map it to 0/1 before training."
+            f"label column {series.name!r} must hold only 0/1, booleans or yes/no, true/false, "
+            f"t/f text; found {shown}{' …' if len(bad) > 5 else ''}. Map it to 0/1 before "
+            "training."
         )
-    mapped = series.map(lambda v: v if pd.isna(v) else int(v in _TRUE_LABELS))
+    mapped = series.map(lambda v: pd.NA if _is_missing(v) else values[_label_key(v)])
     return mapped.astype("Int64")
 
 
-def _is_binary_value(value: object) -> bool:
+def _is_missing(value: object) -> bool:
     try:
-        return value in _TRUE_LABELS or value in _FALSE_LABELS
-    except TypeError:  # unhashable values are certainly not labels
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):  # array-like cells
         return False
+
+
+def _label_key(value: object) -> object:
+    try:
+        hash(value)
+    except TypeError:
+        return repr(value)
+    return (type(value).__name__, value) if isinstance(value, str) else value
+
+
+def _label_value(value: object) -> int | float | None:
+    """0 or 1; NaN for blank text; None when the value is not a binary label."""
+    if isinstance(value, str):
+        text = value.strip()
+        if not text:
+            return np.nan
+        number = to_number(pd.Series([text])).iloc[0]
+    elif isinstance(value, bool | np.bool_ | int | float | np.integer | np.floating):
+        number = float(value)
+    else:
+        return None
+    return int(number) if number in (0.0, 1.0) else None

@@ -65,5 +65,5 @@ def test_binary_label_accepts_bools_ints_and_missing():
 
 
 def test_binary_label_names_column_and_bad_values():
-    with pytest.raises(ValueError, match=r"'churned'.*2.*'yes'"):
-        binary_label(pd.Series([0, 1, 2, "yes"], name="churned", dtype=object))
+    with pytest.raises(ValueError, match=r"'churned'.*2.*'maybe'"):
+        binary_label(pd.Series([0, 1, 2, "maybe"], name="churned", dtype=object))
