@@ -24,6 +24,12 @@ conversion_channel_sets as (
     where is_converting
 ),
 
+channel_touches as (
+    select conversion_id, channel, count(*) as channel_touches
+    from touches
+    group by conversion_id, channel
+),
+
 -- One row per conversion × channel on its path, with the channel's data-driven shares.
 conversion_channels as (
     select
@@ -32,11 +38,7 @@ conversion_channels as (
         channel_touches.channel_touches,
         coalesce(removal_effects.removal_effect, 0) as removal_effect,
         coalesce(shapley_values.shapley_share, 0) as shapley_share
-    from (
-        select conversion_id, channel, count(*) as channel_touches
-        from touches
-        group by conversion_id, channel
-    ) as channel_touches
+    from channel_touches
     inner join conversion_channel_sets
         on conversion_channel_sets.conversion_id = channel_touches.conversion_id
     left join removal_effects
