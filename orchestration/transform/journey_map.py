@@ -25,7 +25,7 @@ PATHS_KEY = dg.AssetKey(["marts", "agg_paths"])
 LINKS_RELATION = "marts.agg_journey_map_links"
 OUTCOMES = ("purchase", "drop_off")
 OUTCOME_COLOURS = {"purchase": "#2e9d5b", "drop_off": "#b9bec7"}
-LABELLED_SHARE = 0.05  # links carrying at least this share of all journeys get a label
+LABELLED_LINKS = 12  # the busiest links get a "journeys · conversion" label
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
@@ -98,7 +98,8 @@ def render_png(links: list[Link], title: str = "Journey map") -> bytes:
     busiest = sorted(channel_totals, key=lambda name: (-channel_totals[name], name))
     order = {name: rank for rank, name in enumerate(busiest)}
     order.update({outcome: -len(OUTCOMES) + i for i, outcome in enumerate(OUTCOMES)})
-    palette = plt.get_cmap("tab20").colors
+    # Ten distinct colours first (tab10), then tab20's lighter shades for rarer channels.
+    palette = plt.get_cmap("tab10").colors + plt.get_cmap("tab20").colors[1::2]
     colours = {
         name: OUTCOME_COLOURS.get(name, palette[rank % len(palette)])
         for name, rank in order.items()
@@ -123,6 +124,7 @@ def render_png(links: list[Link], title: str = "Journey map") -> bytes:
         node = _node_key(link, "from", last_column)
         return node[0], top[node]
 
+    labelled = set(sorted(links, key=lambda link: -link.journeys)[:LABELLED_LINKS])
     out_offset: dict[tuple[int, str], float] = defaultdict(float)
     in_offset: dict[tuple[int, str], float] = defaultdict(float)
     in_start: dict[Link, float] = {}
@@ -160,7 +162,7 @@ def render_png(links: list[Link], title: str = "Journey map") -> bytes:
                 alpha=0.35,
             )
         )
-        if link.journeys >= LABELLED_SHARE * total:
+        if link in labelled:
             axis.text(
                 middle,
                 (y0 + y1) / 2 + height / 2,
