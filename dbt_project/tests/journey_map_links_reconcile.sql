@@ -1,6 +1,8 @@
 -- agg_journey_map_links is a consistent flow: one row per (step, from_node, to_node); every
 -- (step, channel) node after the first has as many journeys in as out; the outcome links add
 -- up to the known customers, 'purchase' to the converting ones. Returns the violations.
+-- It reads three models: the meta ref makes it an asset check of the one it tests.
+{{ config(meta={'dagster': {'ref': {'name': 'agg_journey_map_links'}}}) }}
 with links as (
     select * from {{ ref('agg_journey_map_links') }}
 ),
