@@ -338,5 +338,41 @@ TICKET_TOPICS = (
     ("Seats and billing", "How do we add five seats, and is it prorated?"),
     ("Scheduled report missing", "The weekly report did not arrive this Monday; timezone issue?"),
 )
+# Tone of a ticket's text (simulation._ticket): the topic's neutral text plus, by the written
+# tone, a subject prefix and a closing sentence. Negative phrasings use words VADER's lexicon
+# knows; some neutral closings still carry a little polarity, as real text does.
+TICKET_TONE_SUBJECT_PREFIXES: dict[str, tuple[str, ...]] = {
+    "negative": ("Still broken: ", "URGENT - ", "Again: ", "Unacceptable: ", "", ""),
+    "neutral": ("", "", "", "Question: ", "Re: "),
+    "positive": ("", "", "Quick question: ", "Small thing: "),
+}
+TICKET_TONE_CLOSINGS: dict[str, tuple[str, ...]] = {
+    "negative": (
+        "This is really frustrating, it is still broken.",
+        "Terrible experience so far, we are seriously thinking about cancelling.",
+        "Very disappointed: third time we report this and nobody answers.",
+        "This is unacceptable for what we pay. Please fix it today.",
+        "We are losing hours every week because of this. Awful.",
+        "Honestly fed up. If this is not fixed we will cancel.",
+        "Your last fix did not work and the team is angry.",
+        "Worst support experience I have had, still waiting.",
+    ),
+    "neutral": (
+        "Details are below.",
+        "Sent from the team account.",
+        "Screenshot attached.",
+        "Our account id is in the signature.",
+        "Let me know if you need the logs.",
+        "",
+    ),
+    "positive": (
+        "Thanks a lot, we love the product otherwise!",
+        "Great tool, just this one question. Thank you!",
+        "Happy with everything so far, thanks for the help.",
+        "Your support was excellent last time, thanks in advance.",
+        "Nice work on the last release by the way!",
+        "Appreciate the quick answers, you are great.",
+    ),
+}
 CANCEL_REASONS_LOW_USAGE = ("low_usage", "not_using_enough", "missing_features")
 CANCEL_REASONS_OTHER = ("too_expensive", "switched_competitor", "budget_cuts", "other")

@@ -48,6 +48,9 @@ GROUND_TRUTH_HEADERS: dict[str, tuple[str, ...]] = {
         "purchased_at",
         "purchased_at_without_friction",
     ),
+    # Support tickets' written tone and true outcome (simulation._ticket): bad_outcome is the
+    # experience the text's tone follows, defined for rated and unrated tickets alike.
+    "ticket_tone.csv": ("ticket_id", "person_id", "written_tone", "bad_outcome", "satisfaction"),
 }
 
 
@@ -177,6 +180,7 @@ def _append_truth(folder: Path, sink: ChunkSink, counts: dict[str, int]) -> None
         "probabilities.csv": sink.probabilities,
         "people.csv": sink.people,
         "friction.csv": sink.friction,
+        "ticket_tone.csv": sink.ticket_tone,
     }
     for name, rows in tables.items():
         with (folder / name).open("a", encoding="utf-8", newline="") as f:

@@ -94,6 +94,24 @@ class Landing:
     page: tuple[str, str]
 
 
+def ticket_tone(rng: random.Random, patience: float) -> str:
+    """Written tone of a ticket: mostly negative when patience is low, with noise both ways
+    (some who will rate it bad write neutrally, some who will be happy complain)."""
+    p_negative = min(0.85, max(0.08, 0.85 - 1.5 * patience))
+    p_positive = min(0.45, max(0.05, 0.1 + 0.6 * (patience - 0.3)))
+    r = rng.random()
+    if r < p_negative:
+        return "negative"
+    return "positive" if r < p_negative + p_positive else "neutral"
+
+
+def ticket_text(rng: random.Random, tone: str, subject: str, description: str) -> tuple[str, str]:
+    """The topic's text in the given tone: a subject prefix and a closing sentence."""
+    prefix = rng.choice(cat.TICKET_TONE_SUBJECT_PREFIXES[tone])
+    closing = rng.choice(cat.TICKET_TONE_CLOSINGS[tone])
+    return prefix + subject, f"{description} {closing}".strip()
+
+
 class PersonSim:
     def __init__(
         self, ctx: Context, sink: ChunkSink, index: int, known: bool, friction: bool = True
@@ -752,6 +770,13 @@ class PersonSim:
         subject, description = rng.choice(cat.TICKET_TOPICS)
         channel = rng.choice(("email", "chat", "web"))
         priority = weighted(rng, (("low", 0.3), ("normal", 0.5), ("high", 0.15), ("urgent", 0.05)))
+        # The ticket's latent outcome is decided before its text is written, on its own stream
+        # (every draw of the person's stream stays as it was): `patience` in [0, 1) is what the
+        # solve is measured against below, and the tone of the text follows it, with noise.
+        tone_rng = random.Random(f"{self.ctx.seed}:tone:{self.person_id}:{ticket_id}")
+        patience = tone_rng.random()
+        tone = ticket_tone(tone_rng, patience)
+        subject, description = ticket_text(tone_rng, tone, subject, description)
 
         def emit(at: int, status: str, solved: int | None, satisfaction: str) -> None:
             row = [
@@ -776,10 +801,16 @@ class PersonSim:
             emit(created + rng.randrange(1800, 8 * 3600), "open", None, "")
         solved = created + delay_days * 86400 + rng.randrange(600, 6 * 3600)
         satisfaction = ""
+        # True outcome, rated or not: a bad experience when patience runs out before the solve.
+        bad_p = 0.12 + 0.2 * (priority in ("high", "urgent")) + 0.25 * (delay_days > 2)
+        bad_outcome = patience < bad_p
         if rng.random() < 0.6:
-            bad_p = 0.12 + 0.2 * (priority in ("high", "urgent")) + 0.25 * (delay_days > 2)
-            satisfaction = "bad" if rng.random() < bad_p else "good"
+            rng.random()  # the draw that decided the rating before tickets had a tone: kept
+            satisfaction = "bad" if bad_outcome else "good"
         emit(solved, "solved", solved, satisfaction)
+        self.sink.ticket_tone.append(
+            [ticket_id, self.person_id, tone, "true" if bad_outcome else "false", satisfaction]
+        )
         if satisfaction == "bad":
             solved_day = (solved - self.ctx.start_ts) // 86400
             self.bad_from, self.bad_until = solved_day, solved_day + 30

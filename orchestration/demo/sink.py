@@ -73,6 +73,7 @@ class ChunkSink:
     people: list[list[str]] = field(default_factory=list)
     probabilities: list[list[str]] = field(default_factory=list)
     friction: list[list[str]] = field(default_factory=list)
+    ticket_tone: list[list[str]] = field(default_factory=list)
     seq: int = 0
 
     @property
