@@ -126,7 +126,21 @@ def month_metadata(results: Sequence[LoadResult]) -> dict[str, Any]:
 def run_summary_metadata(loaded: RangeLoad) -> dict[str, Any]:
     """Once per run: totals of the range and one preview (personal data masked, issue 12)."""
     seconds = max(loaded.seconds, 1e-9)
-    return {
+    sentiment = loaded.sentiment
+    scored = (
+        {
+            # raw.support_ticket_sentiment, written with the tickets (ingest/sentiment.py).
+            "sentiment_rows_scored": dg.MetadataValue.int(sentiment.rows_scored),
+            "sentiment_labels": dg.MetadataValue.text(
+                f"negative {sentiment.negative:,}, neutral {sentiment.neutral:,}, "
+                f"positive {sentiment.positive:,}"
+            ),
+            "sentiment_scorer": dg.MetadataValue.text(sentiment.scorer_version),
+        }
+        if sentiment is not None
+        else {}
+    )
+    return scored | {
         "run_partitions": dg.MetadataValue.int(len(loaded.partitions)),
         "run_files": dg.MetadataValue.int(loaded.files),
         "run_rows_loaded": dg.MetadataValue.int(loaded.rows_loaded),

@@ -55,6 +55,7 @@ from orchestration.ingest.contract import (
     row_rules,
     timestamp_rules,
 )
+from orchestration.ingest.sentiment import SENTIMENT_SOURCE, SentimentLoad, score_ticket_days
 
 BOM = b"\xef\xbb\xbf"
 PREVIEW_ROWS = 5
@@ -95,6 +96,8 @@ class RangeLoad:
     seconds: float = 0.0
     # First rows of the range, personal data masked (PII_COLUMNS).
     preview: list[dict[str, Any]] = field(default_factory=list)
+    # support_tickets only: the days' ticket sentiment written to raw (ingest/sentiment.py).
+    sentiment: SentimentLoad | None = None
 
     @property
     def rows_loaded(self) -> int:
@@ -332,6 +335,9 @@ def _load(
         _swap(con, source, [day for day, _ in files], names)
         _count_per_partition(con, names, present)
         first_rows = _preview(con, names["accepted"]) if preview and present else []
+    # Scores follow the rows they were computed from: every load of ticket days rescores them.
+    days = [day for day, _ in files]
+    sentiment = score_ticket_days(con, days) if source == SENTIMENT_SOURCE else None
 
     for item in present:
         result = item.result
@@ -345,7 +351,7 @@ def _load(
                 f"{result.source_file}: {result.rows_rejected} of {result.lines_read} line(s) "
                 f"rejected, see {rejected_table(source)}"
             )
-    return RangeLoad(source, results, time.perf_counter() - started, first_rows)
+    return RangeLoad(source, results, time.perf_counter() - started, first_rows, sentiment)
 
 
 @contextmanager
