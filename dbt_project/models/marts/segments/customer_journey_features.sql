@@ -12,7 +12,7 @@
 ] %}
 -- Bigram columns: consecutive marketing touches (previous channel → channel). A fixed list,
 -- so that the columns never depend on the data: the 12 most common transitions of the demo
--- (1,500 people, 150 days, seed 11) and staying in each acquisition channel.
+-- (the same twelve at 1,500 and at 5,000 people) and staying in each acquisition channel.
 {%- set bigrams = [
     ('direct', 'direct'), ('email', 'email'), ('organic_search', 'direct'),
     ('direct', 'organic_search'), ('organic_search', 'organic_search'), ('email', 'direct'),
