@@ -229,7 +229,10 @@ def close_killed_mlflow_runs(tracking_uri: str, dagster_run_id: str, reason: str
     if database is not None and not database.exists():
         return 0  # no store yet, so no run was opened
     client = client_for(tracking_uri)
-    experiments = [client.get_experiment_by_name(s.experiment_name) for s in MODEL_SPECS]
+    from ml.segments import EXPERIMENT_NAME as SEGMENTS_EXPERIMENT
+
+    names = [s.experiment_name for s in MODEL_SPECS] + [SEGMENTS_EXPERIMENT]
+    experiments = [client.get_experiment_by_name(name) for name in names]
     ids = [e.experiment_id for e in experiments if e is not None]
     if not ids:
         return 0

@@ -9,7 +9,12 @@ from orchestration.transform.journey_map import write_journey_map
 
 @dg.asset(
     key=dg.AssetKey(["serving", "serving_database"]),
-    deps=[dg.AssetKey(["marts", "customer_scores"])],
+    # Everything written after the dbt build, so the copy holds it: scores and segments.
+    deps=[
+        dg.AssetKey(["marts", "customer_scores"]),
+        dg.AssetKey(["marts", "customer_journey_segments"]),
+        dg.AssetKey(["marts", "agg_journey_segments"]),
+    ],
     group_name=SCORES_GROUP,
     kinds={"duckdb"},
     pool=WAREHOUSE_POOL,
