@@ -28,6 +28,15 @@ MARTS = (
     "agg_cohort_retention",
     "customer_features",
     "customer_scores",
+    # journey intelligence (issue 9)
+    "agg_channel_removal_effects",
+    "agg_journey_map_links",
+    "fct_friction_events",
+    "agg_friction_points",
+    "agg_friction_points_all_time",
+    "customer_journey_features",
+    "customer_journey_segments",
+    "agg_journey_segments",
 )
 
 
@@ -156,7 +165,7 @@ def test_documented_bi_queries_run_on_the_serving_copy(demo_pipeline: DemoPipeli
     doc = (Path(__file__).parent.parent / "docs" / "serving.md").read_text()
     sql = doc.split("```sql", 1)[1].split("```", 1)[0]
     queries = [q.strip() for q in sql.split(";") if q.strip()]
-    assert len(queries) == 11
+    assert len(queries) == 16
     with duckdb.connect(str(demo_pipeline.settings.serving_path), read_only=True) as con:
         for query in queries:
             assert con.execute(query).fetchall(), query
