@@ -110,6 +110,12 @@ COLUMN_TYPES: dict[str, tuple[str, ...]] = {
     "contact_id": ("contact_id",),
     "customer_id": ("customer_id",),
 }
+# Raw tables written at ingestion from another raw table's rows and keyed by its id alone (no
+# identifier column of their own): (table, parent table, id column). Their rows leave with the
+# parent rows of the erased person (docs/privacy.md).
+DERIVED_RAW_TABLES: tuple[tuple[str, str, str], ...] = (
+    ("support_ticket_sentiment", "support_tickets", "ticket_id"),
+)
 # (value column, type column) pairs of the identity models.
 TYPED_COLUMNS = (
     ("identifier", "identifier_type"),
@@ -433,6 +439,8 @@ def erase(
         targets = [t for t in discover_targets(con) if not raw_only or t.schema == "raw"]
         params = {"first": window[0], "last": window[1]} if window else {}
         with _keyed(con, key):
+            # Before the parent rows go: they are what says which derived rows are the person's.
+            _erase_derived(con, keys, targets, params, window, result)
             _erase_raw(con, key, keys, key_set, targets, params, window, landing_root, result)
             for target in targets:
                 if target.schema == "raw":
@@ -465,6 +473,48 @@ def _delete_hits(
         return counts
     finally:
         con.execute(f"drop table if exists {hits}")
+
+
+def _erase_derived(
+    con: duckdb.DuckDBPyConnection,
+    keys: str,
+    targets: list[Target],
+    params: dict[str, date],
+    window: tuple[date, date] | None,
+    result: ErasureResult,
+) -> None:
+    """Rows of DERIVED_RAW_TABLES whose id is on a parent row being erased (every partition)."""
+    parents = {t.name: t for t in targets if t.schema == "raw"}
+    for table, parent, id_column in DERIVED_RAW_TABLES:
+        target = parents.get(parent)
+        if target is None or not _table_exists(con, "raw", table):
+            continue
+        column = quote_ident(id_column)
+        relation = f"raw.{quote_ident(table)}"
+        ids = f"_erase_ids_{uuid.uuid4().hex[:12]}"
+        con.execute(
+            f"""
+            create temp table {ids} as
+            select trim(parent.{column}) as id, min(hits.request_id) as request_id
+            from ({_hits_sql(target, keys, window)}) as hits
+            inner join {target.relation} as parent on parent.rowid = hits.rid
+            group by 1
+            """,
+            params,
+        )
+        try:
+            with _transaction(con):
+                counts = dict(
+                    con.execute(
+                        f"select ids.request_id, count(*) from {relation} as d "
+                        f"inner join {ids} as ids on ids.id = d.{column} group by all"
+                    ).fetchall()
+                )
+                con.execute(f"delete from {relation} where {column} in (select id from {ids})")
+        finally:
+            con.execute(f"drop table if exists {ids}")
+        for request_id, count in counts.items():
+            result.rows[request_id][f"raw.{table}"] = count
 
 
 def _erase_raw(
