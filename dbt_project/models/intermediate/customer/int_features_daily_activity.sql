@@ -3,7 +3,10 @@
 -- value here must be knowable at the end of its day:
 --   * tickets count on their creation day; a bad satisfaction rating counts on the day of
 --     the ticket's latest update (when the rating was known at the latest);
---   * orders count on the order day, refunded ones included (they were paid then).
+--   * orders count on the order day, refunded ones included (they were paid then);
+--   * a ticket's sentiment counts on its creation day: the text is what the customer wrote
+--     when opening it (the score is that of the latest version's text, the same text unless
+--     the export rewrites it).
 with identifiers as (
     select * from {{ ref('int_customer_identifiers') }}
     where is_known and identifier_type = 'email'
@@ -23,6 +26,10 @@ email_events as (
 
 tickets as (
     select * from {{ ref('stg_support__tickets') }}
+),
+
+ticket_sentiment as (
+    select * from {{ ref('stg_support__ticket_sentiment') }}
 ),
 
 orders as (
@@ -83,16 +90,24 @@ ticket_moments as (
         identifiers.customer_id,
         cast(tickets.created_at as date) as activity_date,
         1 as tickets_opened,
-        0 as bad_satisfaction_tickets
+        0 as bad_satisfaction_tickets,
+        case when ticket_sentiment.sentiment_label = 'negative' then 1 else 0 end as negative_tickets,
+        case when ticket_sentiment.sentiment_score is not null then 1 else 0 end as scored_tickets,
+        ticket_sentiment.sentiment_score
     from tickets
     inner join identifiers
         on identifiers.identifier = tickets.requester_email
+    left join ticket_sentiment
+        on ticket_sentiment.ticket_id = tickets.ticket_id
     union all
     select
         identifiers.customer_id,
         cast(coalesce(tickets.updated_at, tickets.solved_at, tickets.created_at) as date) as activity_date,
         0 as tickets_opened,
-        1 as bad_satisfaction_tickets
+        1 as bad_satisfaction_tickets,
+        0 as negative_tickets,
+        0 as scored_tickets,
+        cast(null as {{ dbt.type_float() }}) as sentiment_score
     from tickets
     inner join identifiers
         on identifiers.identifier = tickets.requester_email
@@ -104,7 +119,10 @@ ticket_daily as (
         customer_id,
         activity_date,
         sum(tickets_opened) as tickets_opened,
-        sum(bad_satisfaction_tickets) as bad_satisfaction_tickets
+        sum(bad_satisfaction_tickets) as bad_satisfaction_tickets,
+        sum(negative_tickets) as negative_tickets,
+        sum(scored_tickets) as scored_tickets,
+        sum(sentiment_score) as ticket_sentiment_sum
     from ticket_moments
     group by 1, 2
 ),
@@ -152,6 +170,10 @@ final as (
         coalesce(email_daily.email_unsubscribes, 0) as email_unsubscribes,
         coalesce(ticket_daily.tickets_opened, 0) as tickets_opened,
         coalesce(ticket_daily.bad_satisfaction_tickets, 0) as bad_satisfaction_tickets,
+        coalesce(ticket_daily.negative_tickets, 0) as negative_tickets,
+        coalesce(ticket_daily.scored_tickets, 0) as scored_tickets,
+        -- Sum, not mean: features average over any window as sum / scored_tickets.
+        coalesce(ticket_daily.ticket_sentiment_sum, 0) as ticket_sentiment_sum,
         coalesce(order_daily.paid_orders, 0) as paid_orders,
         coalesce(order_daily.paid_revenue, 0) as paid_revenue,
         -- Activity = anything the person did (web, email engagement, ticket, order), not

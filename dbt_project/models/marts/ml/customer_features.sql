@@ -79,6 +79,14 @@ activity as (
         {%- endfor %}
         {%- set last_14 = "daily.activity_date > " ~ dbt.dateadd('day', -14, 'customer_snapshots.snapshot_date') %}
         sum(case when {{ last_14 }} then daily.bad_satisfaction_tickets else 0 end) as bad_satisfaction_tickets_last_14d,
+        -- Ticket sentiment: negative tickets and mean score in the last 30 days vs before.
+        {%- set last_30_days = "daily.activity_date > " ~ dbt.dateadd('day', -30, 'customer_snapshots.snapshot_date') %}
+        sum(case when {{ last_30_days }} then daily.negative_tickets else 0 end) as negative_tickets_last_30d,
+        sum(case when {{ last_30_days }} then daily.scored_tickets else 0 end) as scored_tickets_last_30d,
+        sum(case when {{ last_30_days }} then daily.ticket_sentiment_sum else 0 end) as ticket_sentiment_sum_last_30d,
+        sum(case when not ({{ last_30_days }}) then daily.scored_tickets else 0 end) as scored_tickets_before_30d,
+        sum(case when not ({{ last_30_days }}) then daily.ticket_sentiment_sum else 0 end)
+            as ticket_sentiment_sum_before_30d,
         -- Logins in the customer's first 30 days (as far as seen by D) and in the last 30 days
         -- since becoming a customer: both as a rate per day so that they compare.
         {%- set first_30 = "daily.activity_date >= customer_snapshots.customer_start_date and daily.activity_date < "
@@ -303,6 +311,13 @@ select
     cast(coalesce(pricing_page_views_last_{{ days }}d, 0) as {{ dbt.type_bigint() }}) as pricing_page_views_last_{{ days }}d,
     {%- endfor %}
     cast(coalesce(bad_satisfaction_tickets_last_14d, 0) as {{ dbt.type_bigint() }}) as bad_satisfaction_tickets_last_14d,
+    cast(coalesce(negative_tickets_last_30d, 0) as {{ dbt.type_bigint() }}) as negative_tickets_last_30d,
+    -- Mean sentiment of the tickets opened in the last 30 days minus that of the tickets
+    -- opened before (below 0: the customer's tickets read worse than they used to).
+    case when scored_tickets_last_30d > 0 and scored_tickets_before_30d > 0
+        then cast(ticket_sentiment_sum_last_30d as {{ features_type_double() }}) / scored_tickets_last_30d
+            - cast(ticket_sentiment_sum_before_30d as {{ features_type_double() }}) / scored_tickets_before_30d
+    end as sentiment_trend,
     cast(coalesce(email_clicks_to_date, 0) as {{ dbt.type_bigint() }}) as email_clicks_to_date,
     coalesce(email_unsubscribes_to_date, 0) > 0 as has_unsubscribed,
     {%- for name, column in [
