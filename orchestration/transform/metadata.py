@@ -14,6 +14,7 @@ import dagster as dg
 import duckdb
 
 from orchestration.resources import WarehouseResource
+from orchestration.transform.anomaly_chart import ANOMALIES_KEY, anomaly_chart
 from orchestration.transform.friction_chart import FRICTION_KEY, friction_chart
 from orchestration.transform.journey_map import PATHS_KEY, journey_map_chart
 
@@ -91,6 +92,8 @@ CHARTS[FRICTION_KEY] = friction_chart
 CHART_NAMES[FRICTION_KEY] = "top_friction_points_chart"
 CHARTS[PATHS_KEY] = journey_map_chart
 CHART_NAMES[PATHS_KEY] = "journey_map"
+CHARTS[ANOMALIES_KEY] = anomaly_chart
+CHART_NAMES[ANOMALIES_KEY] = "flagged_metrics_chart"
 
 
 def enrich_outputs(
