@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+from orchestration.demo.incidents import INCIDENTS_HEADER, plant_incidents
 from orchestration.demo.simulation import Context, PersonSim
 from orchestration.demo.sink import ChunkSink, DayFiles, DirtyKnobs
 
@@ -51,6 +52,8 @@ GROUND_TRUTH_HEADERS: dict[str, tuple[str, ...]] = {
     # Support tickets' written tone and true outcome (simulation._ticket): bad_outcome is the
     # experience the text's tone follows, defined for rated and unrated tickets alike.
     "ticket_tone.csv": ("ticket_id", "person_id", "written_tone", "bad_outcome", "satisfaction"),
+    # Planted incidents (incidents.py): one row per metric an incident day moves.
+    "incidents.csv": INCIDENTS_HEADER,
 }
 
 
@@ -152,6 +155,12 @@ def generate(
                 f"people simulated, +{web:,} web events, +{other:,} csv rows, "
                 f"{time.perf_counter() - began:.1f}s"
             )
+    # After every chunk: an incident rewrites whole day files; its RNG is its own.
+    incidents, web_lines = plant_incidents(out_dir, ground_truth_dir, dates, start_ts, seed)
+    files.rows_written["web_events"] += web_lines
+    with (ground_truth_dir / "incidents.csv").open("a", encoding="utf-8", newline="") as f:
+        csv.writer(f, lineterminator="\n").writerows(incidents)
+    truth_counts["incidents.csv"] = len(incidents)
     return GenerationSummary(
         rows_per_source=dict(files.rows_written),
         files_written=files_written + len(GROUND_TRUTH_HEADERS),
