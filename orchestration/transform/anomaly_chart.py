@@ -1,6 +1,7 @@
 """Flagged journey metrics as a chart on the `marts/agg_journey_anomalies` asset page: for
 each metric (and dimension) with an anomaly in the last weeks, its daily value, the expected
-range (the baseline's band) and the flagged days.
+range (the baseline's band) and the flagged days; below it, the latest alerts as a table
+(day, metric, value, expected range, score), which the WARN check only counts.
 
 Registered in metadata.CHARTS; read after `dbt build` like the other charts.
 """
@@ -13,6 +14,7 @@ import duckdb
 ANOMALIES_KEY = dg.AssetKey(["marts", "agg_journey_anomalies"])
 CHART_DAYS = 56  # the window shown: eight weeks up to the latest day
 MAX_PANELS = 8  # the most recently flagged series first
+MAX_TABLE_ROWS = 20
 
 
 def anomaly_chart(con: duckdb.DuckDBPyConnection) -> dg.MetadataValue:
@@ -77,7 +79,33 @@ def anomaly_chart(con: duckdb.DuckDBPyConnection) -> dg.MetadataValue:
         axis.tick_params(labelsize=7)
     axes[0, 0].legend(fontsize=7, loc="upper left")
     figure.suptitle(f"Flagged journey metrics, {CHART_DAYS} days to {latest}", size=10)
-    figure.tight_layout()
+    figure.tight_layout(rect=(0, 0, 1, 0.98))
     png = _figure_png(figure)
     plt.close(figure)
-    return png_markdown("Flagged journey metrics", png)
+    chart = png_markdown("Flagged journey metrics", png).value
+    return dg.MetadataValue.md(f"{chart}\n\n{_alert_table(con, latest)}")
+
+
+def _alert_table(con: duckdb.DuckDBPyConnection, latest) -> str:
+    """The latest alerts as a table: what the WARN check counts, named."""
+    rows = con.execute(
+        f"""
+        select metric_date, metric, dimension, metric_value, lower_bound, upper_bound,
+            anomaly_score, severity
+        from marts.agg_journey_anomalies
+        where is_anomaly and metric_date > ? - interval {CHART_DAYS} day
+        order by metric_date desc, abs(anomaly_score) desc
+        limit ?
+        """,
+        [latest, MAX_TABLE_ROWS],
+    ).fetchall()
+    lines = [
+        "| day | metric | dimension | value | expected range | score | severity |",
+        "|---|---|---|---:|---|---:|---|",
+    ]
+    lines += [
+        f"| {day} | {metric} | {dimension} | {value:,.4g} | {low:,.4g} – {high:,.4g} "
+        f"| {score:+.1f} | {severity} |"
+        for day, metric, dimension, value, low, high, score, severity in rows
+    ]
+    return "\n".join(lines)
