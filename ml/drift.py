@@ -39,8 +39,12 @@ DEFAULT_BINS = 10
 EPSILON = 1e-4
 PSI_WARN = 0.1
 PSI_BLOCK = 0.25
-# How many of the model's most important features can block scoring.
+# How many of the model's most important features can block scoring, and the least
+# permutation importance (drop in validation ROC AUC when shuffled) that makes one "top": a
+# feature whose shuffling costs less than half a point of AUC cannot move the ranking much
+# (the same 0.005 below which ml.score shows no reason code).
 TOP_FEATURES = 5
+MIN_IMPORTANCE = 0.005
 # Categories beyond this many (by training frequency) share the "other" bin.
 MAX_CATEGORIES = 20
 MISSING = "(missing)"
@@ -208,16 +212,25 @@ def drift_reference(
     }
 
 
-def status_of(psi_value: float, rank: int | None, warn: float, block: float, top_n: int) -> Status:
-    """block: a top-`top_n` feature above `block`; warn: any feature above `warn`."""
+def is_top_feature(
+    rank: int | None, importance: float, top_n: int, min_importance: float = MIN_IMPORTANCE
+) -> bool:
+    """Among the `top_n` most important features, with an importance of `min_importance`."""
+    return rank is not None and rank <= top_n and bool(importance >= min_importance)
+
+
+def status_of(psi_value: float, top: bool, warn: float, block: float) -> Status:
+    """block: a top feature above `block`; warn: any feature above `warn`; else ok."""
     if np.isnan(psi_value):
         return "ok"
-    if psi_value > block and rank is not None and rank <= top_n:
+    if psi_value > block and top:
         return "block"
     return "warn" if psi_value > warn else "ok"
 
 
-TABLE_COLUMNS = ["feature", "kind", "psi", "importance", "importance_rank", "status"]
+TABLE_COLUMNS = [
+    "feature", "kind", "psi", "importance", "importance_rank", "top_feature", "status",
+]  # fmt: skip
 
 
 def drift_table_from_reference(
@@ -227,6 +240,7 @@ def drift_table_from_reference(
     top_n: int = TOP_FEATURES,
     warn: float = PSI_WARN,
     block: float = PSI_BLOCK,
+    min_importance: float = MIN_IMPORTANCE,
 ) -> pd.DataFrame:
     """PSI per feature of `score_frame` against a saved `drift_reference`, most drifted first.
 
@@ -243,14 +257,17 @@ def drift_table_from_reference(
         )
         value = psi_of_shares(bins.shares, bin_shares(bins, values)) if len(values) else np.nan
         rank = ranks.get(feature)
+        importance = reference.get("importances", {}).get(feature, np.nan)
+        top = is_top_feature(rank, importance, top_n, min_importance)
         rows.append(
             {
                 "feature": feature,
                 "kind": bins.kind,
                 "psi": value,
-                "importance": reference.get("importances", {}).get(feature, np.nan),
+                "importance": importance,
                 "importance_rank": rank,
-                "status": status_of(value, rank, warn, block, top_n),
+                "top_feature": top,
+                "status": status_of(value, top, warn, block),
             }
         )
     table = pd.DataFrame(rows, columns=TABLE_COLUMNS)
@@ -268,11 +285,20 @@ def drift_table(
     top_n: int = TOP_FEATURES,
     warn: float = PSI_WARN,
     block: float = PSI_BLOCK,
+    min_importance: float = MIN_IMPORTANCE,
 ) -> pd.DataFrame:
     """PSI per feature between a training frame and a scored frame: columns feature, kind,
-    psi, importance, importance_rank (1 = most important), status (ok / warn / block)."""
+    psi, importance, importance_rank (1 = most important), top_feature (can block), status
+    (ok / warn / block)."""
     reference = drift_reference(train_frame, columns, importances, bins)
-    return drift_table_from_reference(reference, score_frame, top_n=top_n, warn=warn, block=block)
+    return drift_table_from_reference(
+        reference,
+        score_frame,
+        top_n=top_n,
+        warn=warn,
+        block=block,
+        min_importance=min_importance,
+    )
 
 
 def overall_status(table: pd.DataFrame) -> Status:
@@ -284,14 +310,18 @@ def drift_markdown(table: pd.DataFrame, limit: int | None = None) -> str:
     """The table as Markdown (most drifted first), for Dagster metadata and reports."""
     shown = table if limit is None else table.head(limit)
     lines = [
-        "| feature | kind | PSI | importance rank | status |",
-        "|---|---|---:|---:|---|",
+        "| feature | kind | PSI | importance (AUC drop) | rank | top | status |",
+        "|---|---|---:|---:|---:|---|---|",
     ]
     for row in shown.itertuples(index=False):
         rank = "" if pd.isna(row.importance_rank) else str(int(row.importance_rank))
+        importance = "" if pd.isna(row.importance) else f"{row.importance:.4f}"
         value = "n/a" if pd.isna(row.psi) else f"{row.psi:.3f}"
         status = row.status.upper() if row.status != "ok" else "ok"
-        lines.append(f"| {row.feature} | {row.kind} | {value} | {rank} | {status} |")
+        top = "yes" if row.top_feature else ""
+        lines.append(
+            f"| {row.feature} | {row.kind} | {value} | {importance} | {rank} | {top} | {status} |"
+        )
     if limit is not None and len(table) > limit:
-        lines.append(f"| … {len(table) - limit} more features | | | | |")
+        lines.append(f"| … {len(table) - limit} more features | | | | | | |")
     return "\n".join(lines)

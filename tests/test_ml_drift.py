@@ -21,6 +21,7 @@ from ml.drift import (
     drift_table_from_reference,
     feature_bins,
     importance_ranks,
+    is_top_feature,
     overall_status,
     psi,
     psi_of_shares,
@@ -113,12 +114,18 @@ def test_booleans_are_numeric_and_counted_by_value():
 
 
 def test_statuses_warn_on_any_feature_block_only_on_top_features():
-    assert status_of(0.05, 1, 0.1, 0.25, 5) == "ok"
-    assert status_of(0.15, 1, 0.1, 0.25, 5) == "warn"
-    assert status_of(0.30, 5, 0.1, 0.25, 5) == "block"
-    assert status_of(0.30, 6, 0.1, 0.25, 5) == "warn"  # not a top-5 feature
-    assert status_of(0.30, None, 0.1, 0.25, 5) == "warn"  # no importance: cannot block
-    assert status_of(0.25, 1, 0.1, 0.25, 5) == "warn"  # thresholds are "above"
+    assert status_of(0.05, True, 0.1, 0.25) == "ok"
+    assert status_of(0.15, True, 0.1, 0.25) == "warn"
+    assert status_of(0.30, True, 0.1, 0.25) == "block"
+    assert status_of(0.30, False, 0.1, 0.25) == "warn"
+    assert status_of(0.25, True, 0.1, 0.25) == "warn"  # thresholds are "above"
+    assert status_of(float("nan"), True, 0.1, 0.25) == "ok"  # nothing scored
+    assert is_top_feature(5, 0.02, top_n=5)
+    assert not is_top_feature(6, 0.02, top_n=5)
+    assert not is_top_feature(None, float("nan"), top_n=5)  # no importance logged
+    # In the top 5 but shuffling it costs under half a point of AUC: cannot block.
+    assert not is_top_feature(2, 0.004, top_n=5)
+    assert is_top_feature(2, 0.004, top_n=5, min_importance=0.0)
     assert importance_ranks({"a": 0.02, "b": 0.05, "c": 0.0, "d": -0.01}) == {"b": 1, "a": 2}
 
 
@@ -154,6 +161,7 @@ def test_drift_table_flags_the_shifted_top_feature_and_reads_back_from_json():
         "psi",
         "importance",
         "importance_rank",
+        "top_feature",
         "status",
     ]
     assert set(table["status"]) == {"ok"} and table["psi"].max() < 0.02
@@ -174,6 +182,14 @@ def test_drift_table_flags_the_shifted_top_feature_and_reads_back_from_json():
     assert overall_status(table) == "warn"
     assert table.iloc[0]["feature"] == "tenure_days"
     assert "| tenure_days | numeric |" in drift_markdown(table)
+
+    # A shift of a ranked feature whose importance is below the floor only warns too.
+    train, shifted = training_and_day("email_clicks_last_30d")
+    table = drift_table(
+        train, shifted, list(train.columns), {**IMPORTANCES, "email_clicks_last_30d": 0.003}
+    )
+    assert table.set_index("feature").loc["email_clicks_last_30d", "importance_rank"] == 4
+    assert overall_status(table) == "warn"
 
 
 def test_a_feature_absent_from_the_scored_frame_counts_as_all_missing():
