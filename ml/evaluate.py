@@ -227,6 +227,17 @@ def permutation_importances(
     return table.sort_values("importance_mean", ascending=False, ignore_index=True)
 
 
+@single_native_thread
+def validation_importances(result: TrainingResult, frame_valid: pd.DataFrame) -> pd.DataFrame:
+    """Permutation importance of the train-only model on the labelled validation rows."""
+    return permutation_importances(
+        result.validation_pipeline,
+        frame_valid.loc[frame_valid[result.label].notna()],
+        result.label,
+        result.feature_columns.all,
+    )
+
+
 def plot_permutation_importance(importances: pd.DataFrame, path: Path, top: int = 20) -> Path:
     shown = importances.head(top).iloc[::-1]
     fig, ax = _pyplot().subplots(figsize=(6, max(3, 0.3 * len(shown) + 1)))
@@ -237,23 +248,23 @@ def plot_permutation_importance(importances: pd.DataFrame, path: Path, top: int 
 
 @single_native_thread
 def write_evaluation_plots(
-    result: TrainingResult, frame_valid: pd.DataFrame, out_dir: str | Path
+    result: TrainingResult,
+    frame_valid: pd.DataFrame,
+    out_dir: str | Path,
+    importances: pd.DataFrame | None = None,
 ) -> dict[str, Path]:
     """Write ROC, PR, calibration, gains and permutation-importance PNGs; return name → path.
 
     Curves use `result.validation` (scores of the model fitted on the training part only);
     permutation importance re-scores `frame_valid` (the validation rows, label included)
-    with that same train-only model.
+    with that same train-only model, unless the caller passes the table it already computed
+    (`validation_importances`).
     """
     out = Path(out_dir)
     y_true = result.validation["y_true"].to_numpy()
     y_score = result.validation["y_score"].to_numpy()
-    importances = permutation_importances(
-        result.validation_pipeline,
-        frame_valid.loc[frame_valid[result.label].notna()],
-        result.label,
-        result.feature_columns.all,
-    )
+    if importances is None:
+        importances = validation_importances(result, frame_valid)
     return {
         "roc": plot_roc(y_true, y_score, out / "roc.png"),
         "precision_recall": plot_precision_recall(y_true, y_score, out / "precision_recall.png"),

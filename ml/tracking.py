@@ -32,7 +32,8 @@ from mlflow.exceptions import MlflowException
 from mlflow.models import infer_signature
 from sklearn.metrics import roc_auc_score
 
-from ml.evaluate import write_evaluation_plots
+from ml.drift import drift_reference
+from ml.evaluate import validation_importances, write_evaluation_plots
 from ml.promotion import DEFAULT_FLOOR, DEFAULT_TOLERANCE, PromotionDecision, decide_promotion
 from ml.train import MAX_TUNING_ROWS, TrainingResult, train_classifier
 
@@ -202,6 +203,55 @@ def load_champion(model_name: str, tracking_uri: str) -> Any:
     """The scikit-learn pipeline behind `models:/<name>@champion`."""
     with _tracking_uri(tracking_uri), _quiet_mlflow():
         return mlflow.sklearn.load_model(f"models:/{model_name}@{CHAMPION}")
+
+
+DRIFT_REFERENCE_ARTIFACT = "drift/reference.json"
+
+
+def training_drift_reference(
+    frame: pd.DataFrame,
+    result: TrainingResult,
+    importances: pd.DataFrame,
+    time_column: str | None = None,
+) -> dict[str, Any]:
+    """`ml.drift.drift_reference` of the training window's latest cross-section: the labelled
+    rows of the last `time_column` value (all labelled rows without one), with the run's
+    permutation importances (drop in validation AUC).
+
+    One snapshot, because a scored day is one snapshot: the pooled window mixes months of a
+    growing, ageing population, and every age-like feature (days since first seen, tenure)
+    of any later day differs from that mixture (docs/models.md, "Drift gate").
+    """
+    kinds = {c: "numeric" for c in result.feature_columns.numeric} | {
+        c: "categorical" for c in result.feature_columns.categorical
+    }
+    fitted_on = frame.loc[frame[result.label].notna()]
+    if time_column:
+        times = pd.to_datetime(fitted_on[time_column])
+        fitted_on = fitted_on.loc[(times == times.max()).to_numpy()]
+    reference = drift_reference(
+        fitted_on,
+        kinds,
+        dict(zip(importances["feature"], importances["importance_mean"], strict=True)),
+    )
+    reference["snapshot"] = str(fitted_on[time_column].max()) if time_column else ""
+    return reference
+
+
+def load_drift_reference(tracking_uri: str, model_name: str) -> tuple[str, dict | None] | None:
+    """(version, drift reference) of `<model_name>@champion`; None without a champion, and a
+    None reference for a champion trained before references were saved."""
+    version = champion_version(tracking_uri, model_name)
+    if version is None:
+        return None
+    try:
+        with _tracking_uri(tracking_uri), _quiet_mlflow():
+            reference = mlflow.artifacts.load_dict(
+                f"runs:/{version.run_id}/{DRIFT_REFERENCE_ARTIFACT}"
+            )
+    except (MlflowException, OSError):
+        reference = None
+    return str(version.version), reference
 
 
 def roc_auc_of(model: Any, features: pd.DataFrame, y_true: pd.Series) -> float:
@@ -480,7 +530,13 @@ def train_and_register(
         for family, candidate in result.candidates.items():
             mlflow.log_metrics(_loggable_metrics({"roc_auc": candidate["roc_auc"]}, f"{family}_"))
         _log_datasets(frame, result)
-        plots = write_evaluation_plots(result, valid_rows, Path(tmp) / "plots")
+        importances = validation_importances(result, valid_rows)
+        plots = write_evaluation_plots(result, valid_rows, Path(tmp) / "plots", importances)
+        # The training window's distribution per feature, for the drift gate before scoring.
+        mlflow.log_dict(
+            training_drift_reference(frame, result, importances, time_column),
+            DRIFT_REFERENCE_ARTIFACT,
+        )
         mlflow.log_artifacts(str(Path(tmp) / "plots"), artifact_path="plots")
         info = mlflow.sklearn.log_model(
             result.pipeline,
