@@ -41,6 +41,9 @@ def auc_floor() -> float:
 FEATURES_KEY = dg.AssetKey(["marts", "customer_features"])
 CUSTOMERS_KEY = dg.AssetKey(["marts", "dim_customers"])
 SCORES_TABLE = "marts.customer_scores"
+# Upstream of scoring: a blocking check stops the run when the scored population drifted
+# away from the training window (orchestration/ml/drift_gate.py).
+DRIFT_GATE_KEY = dg.AssetKey(["score_drift_gate"])
 
 # What scoring one population yields, before the next best action and the dates.
 SCORE_COLUMNS = [
@@ -440,7 +443,8 @@ def score_days(con, config: ScoreConfig) -> list[date]:
 
 @dg.asset(
     key=dg.AssetKey(["marts", "customer_scores"]),
-    deps=[dg.AssetKey([s.asset_name]) for s in MODEL_SPECS] + [FEATURES_KEY, CUSTOMERS_KEY],
+    deps=[dg.AssetKey([s.asset_name]) for s in MODEL_SPECS]
+    + [FEATURES_KEY, CUSTOMERS_KEY, DRIFT_GATE_KEY],
     pool=WAREHOUSE_POOL,
     group_name=SCORES_GROUP,
     kinds={"duckdb", "mlflow"},
@@ -583,4 +587,6 @@ def _day_metadata(
 
 
 def ml_assets() -> list[dg.AssetsDefinition]:
-    return [*(build_model_asset(spec) for spec in MODEL_SPECS), customer_scores]
+    from orchestration.ml.drift_gate import score_drift_gate  # imports this module
+
+    return [*(build_model_asset(spec) for spec in MODEL_SPECS), score_drift_gate, customer_scores]
