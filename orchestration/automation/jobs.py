@@ -17,8 +17,9 @@ from orchestration.ingest.assets import INGESTION_GROUP
 MODEL_ASSETS = dg.AssetSelection.assets("churn_model", "purchase_propensity_model")
 # Journey segments are refitted with the models: after a build, weekly and in `journey run`.
 SEGMENT_ASSETS = dg.AssetSelection.groups("segments")
+# The drift gate runs before scoring in every job that scores (its blocking check stops it).
 SCORE_ASSETS = dg.AssetSelection.assets(
-    ["marts", "customer_scores"], ["serving", "serving_database"]
+    ["score_drift_gate"], ["marts", "customer_scores"], ["serving", "serving_database"]
 )
 DBT_ASSETS = dg.AssetSelection.groups("seeds", "staging", "intermediate", "marts")
 # Erasure requests are applied before every dbt build, so they are part of every job that
