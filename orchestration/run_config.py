@@ -13,6 +13,7 @@ from orchestration.settings import SOURCES
 
 DBT_OP = "journey_dbt_models"
 SCORES_OP = "marts__customer_scores"
+DRIFT_GATE_OP = "score_drift_gate"  # checks the days the scoring step is about to score
 STAGES = ("ingest", "transform", "score")
 
 
@@ -28,5 +29,6 @@ def day_run_config(
         end = (date.fromisoformat(last_day) + timedelta(days=1)).isoformat()  # exclusive
         ops[DBT_OP] = {"config": {"partition_start": first_day, "partition_end": end}}
     if "score" in stages:
-        ops[SCORES_OP] = {"config": {"first_day": first_day, "last_day": last_day}}
+        days = {"first_day": first_day, "last_day": last_day}
+        ops |= {op: {"config": days} for op in (DRIFT_GATE_OP, SCORES_OP)}
     return {"ops": ops}
