@@ -234,7 +234,7 @@ def training_drift_reference(
         kinds,
         dict(zip(importances["feature"], importances["importance_mean"], strict=True)),
     )
-    reference["snapshot"] = str(fitted_on[time_column].max()) if time_column else ""
+    reference["snapshot"] = str(times.max().date()) if time_column else ""
     return reference
 
 
