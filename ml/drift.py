@@ -47,6 +47,10 @@ TOP_FEATURES = 5
 MIN_IMPORTANCE = 0.005
 # Categories beyond this many (by training frequency) share the "other" bin.
 MAX_CATEGORIES = 20
+# A PSI that sampling noise alone reaches 1 time in 100 (for the two sample sizes) neither
+# warns nor blocks; estimated from this many simulated sample pairs.
+NOISE_QUANTILE = 0.99
+NOISE_DRAWS = 1000
 MISSING = "(missing)"
 OTHER = "(other)"
 REFERENCE_FORMAT = 1
@@ -219,9 +223,36 @@ def is_top_feature(
     return rank is not None and rank <= top_n and bool(importance >= min_importance)
 
 
-def status_of(psi_value: float, top: bool, warn: float, block: float) -> Status:
-    """block: a top feature above `block`; warn: any feature above `warn`; else ok."""
-    if np.isnan(psi_value):
+def noise_psi(
+    shares: Sequence[float],
+    n_expected: int,
+    n_actual: int,
+    quantile: float = NOISE_QUANTILE,
+    draws: int = NOISE_DRAWS,
+    seed: int = 0,
+) -> float:
+    """The PSI that sampling alone exceeds with probability 1 − `quantile`, for a training
+    sample of `n_expected` rows and a scored one of `n_actual` rows from the same binned
+    distribution `shares`: the `quantile` of PSI over `draws` pairs of multinomial samples.
+
+    PSI grows as samples shrink (about χ²(bins − 1) · (1/n_expected + 1/n_actual) when both
+    are large: 0.15 at the 99th percentile for 261 vs 331 rows and ten bins), and a value
+    that noise reaches is no evidence of drift. Seeded: the same inputs give the same level.
+    """
+    if n_expected <= 0 or n_actual <= 0:
+        return math.inf
+    p = np.asarray(shares, dtype=float)
+    p = p / p.sum()
+    rng = np.random.default_rng(seed)
+    e = np.maximum(rng.multinomial(n_expected, p, size=draws) / n_expected, EPSILON)
+    a = np.maximum(rng.multinomial(n_actual, p, size=draws) / n_actual, EPSILON)
+    return float(np.quantile(((a - e) * np.log(a / e)).sum(axis=1), quantile))
+
+
+def status_of(psi_value: float, top: bool, warn: float, block: float, noise: float = 0.0) -> Status:
+    """block: a top feature above `block`; warn: any feature above `warn`; either only
+    when the PSI is also above `noise` (what sampling alone reaches); else ok."""
+    if np.isnan(psi_value) or psi_value <= noise:
         return "ok"
     if psi_value > block and top:
         return "block"
@@ -229,7 +260,8 @@ def status_of(psi_value: float, top: bool, warn: float, block: float) -> Status:
 
 
 TABLE_COLUMNS = [
-    "feature", "kind", "psi", "importance", "importance_rank", "top_feature", "status",
+    "feature", "kind", "psi", "noise_psi", "importance", "importance_rank", "top_feature",
+    "status",
 ]  # fmt: skip
 
 
@@ -256,6 +288,7 @@ def drift_table_from_reference(
             else pd.Series(np.nan, index=score_frame.index)
         )
         value = psi_of_shares(bins.shares, bin_shares(bins, values)) if len(values) else np.nan
+        noise = noise_psi(bins.shares, int(reference["rows"]), len(values))
         rank = ranks.get(feature)
         importance = reference.get("importances", {}).get(feature, np.nan)
         top = is_top_feature(rank, importance, top_n, min_importance)
@@ -264,10 +297,11 @@ def drift_table_from_reference(
                 "feature": feature,
                 "kind": bins.kind,
                 "psi": value,
+                "noise_psi": noise,
                 "importance": importance,
                 "importance_rank": rank,
                 "top_feature": top,
-                "status": status_of(value, top, warn, block),
+                "status": status_of(value, top, warn, block, noise),
             }
         )
     table = pd.DataFrame(rows, columns=TABLE_COLUMNS)
@@ -310,8 +344,8 @@ def drift_markdown(table: pd.DataFrame, limit: int | None = None) -> str:
     """The table as Markdown (most drifted first), for Dagster metadata and reports."""
     shown = table if limit is None else table.head(limit)
     lines = [
-        "| feature | kind | PSI | importance (AUC drop) | rank | top | status |",
-        "|---|---|---:|---:|---:|---|---|",
+        "| feature | kind | PSI | noise (p99) | importance (AUC drop) | rank | top | status |",
+        "|---|---|---:|---:|---:|---:|---|---|",
     ]
     for row in shown.itertuples(index=False):
         rank = "" if pd.isna(row.importance_rank) else str(int(row.importance_rank))
@@ -319,9 +353,11 @@ def drift_markdown(table: pd.DataFrame, limit: int | None = None) -> str:
         value = "n/a" if pd.isna(row.psi) else f"{row.psi:.3f}"
         status = row.status.upper() if row.status != "ok" else "ok"
         top = "yes" if row.top_feature else ""
+        noise = "" if not np.isfinite(row.noise_psi) else f"{row.noise_psi:.3f}"
         lines.append(
-            f"| {row.feature} | {row.kind} | {value} | {importance} | {rank} | {top} | {status} |"
+            f"| {row.feature} | {row.kind} | {value} | {noise} | {importance} | {rank} | {top} "
+            f"| {status} |"
         )
     if limit is not None and len(table) > limit:
-        lines.append(f"| … {len(table) - limit} more features | | | | | | |")
+        lines.append(f"| … {len(table) - limit} more features | | | | | | | |")
     return "\n".join(lines)

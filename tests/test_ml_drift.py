@@ -9,7 +9,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from scipy.stats import norm
+from scipy.stats import chi2, norm
 
 from ml.drift import (
     EPSILON,
@@ -22,6 +22,7 @@ from ml.drift import (
     feature_bins,
     importance_ranks,
     is_top_feature,
+    noise_psi,
     overall_status,
     psi,
     psi_of_shares,
@@ -120,6 +121,8 @@ def test_statuses_warn_on_any_feature_block_only_on_top_features():
     assert status_of(0.30, False, 0.1, 0.25) == "warn"
     assert status_of(0.25, True, 0.1, 0.25) == "warn"  # thresholds are "above"
     assert status_of(float("nan"), True, 0.1, 0.25) == "ok"  # nothing scored
+    assert status_of(0.30, True, 0.1, 0.25, noise=0.4) == "ok"  # sampling noise reaches it
+    assert status_of(0.30, True, 0.1, 0.25, noise=0.2) == "block"
     assert is_top_feature(5, 0.02, top_n=5)
     assert not is_top_feature(6, 0.02, top_n=5)
     assert not is_top_feature(None, float("nan"), top_n=5)  # no importance logged
@@ -127,6 +130,25 @@ def test_statuses_warn_on_any_feature_block_only_on_top_features():
     assert not is_top_feature(2, 0.004, top_n=5)
     assert is_top_feature(2, 0.004, top_n=5, min_importance=0.0)
     assert importance_ranks({"a": 0.02, "b": 0.05, "c": 0.0, "d": -0.01}) == {"b": 1, "a": 2}
+
+
+def test_noise_level_follows_the_chi_square_approximation_and_small_samples_do_not_warn():
+    # Large samples: PSI ≈ χ²(bins − 1) · (1/n + 1/m) under no drift.
+    by_hand = chi2.ppf(0.99, 9) * (1 / 2000 + 1 / 2000)
+    assert noise_psi([0.1] * 10, 2000, 2000) == pytest.approx(by_hand, rel=0.15)
+    assert noise_psi([0.1] * 10, 261, 331) == pytest.approx(0.15, abs=0.02)
+    assert noise_psi([0.1] * 10, 1000, 0) == math.inf  # nothing scored: nothing to judge
+
+    # 40 rows of the training distribution: a PSI over 0.1 that noise explains is ok.
+    rng = np.random.default_rng(5)
+    train = pd.DataFrame({"x": rng.normal(size=3000)})
+    day = pd.DataFrame({"x": rng.normal(size=40)})
+    table = drift_table(train, day, ["x"], {"x": 0.1}).iloc[0]
+    assert table["psi"] > 0.1 and table["psi"] < table["noise_psi"]
+    assert table["status"] == "ok"
+    # The same 40 rows shifted by 2 sd are far above the noise: block.
+    table = drift_table(train, day + 2, ["x"], {"x": 0.1}).iloc[0]
+    assert table["psi"] > table["noise_psi"] and table["status"] == "block"
 
 
 def training_and_day(shift_column: str | None = None, factor: float = 5.0):
@@ -159,6 +181,7 @@ def test_drift_table_flags_the_shifted_top_feature_and_reads_back_from_json():
         "feature",
         "kind",
         "psi",
+        "noise_psi",
         "importance",
         "importance_rank",
         "top_feature",
