@@ -103,7 +103,7 @@ def test_drift_gate_passes_the_demo_day_and_blocks_a_shifted_top_feature(demo_co
     assert not blocked.passed and blocked.severity == dg.AssetCheckSeverity.ERROR
     reason = blocked.metadata["blocked_by"].value
     assert reason.startswith(f"churn v{version}, snapshot {day}: {top_feature} PSI ")
-    assert "> 0.25 (importance rank 1" in reason
+    assert "> 0.25 (importance rank 1, AUC drop " in reason and "sampling noise" in reason
     assert not checks(result)[WARN_CHECK].passed
     gate = materialized(result)[GATE]
     assert gate["status"] == "block" and gate["max_psi"] > 0.25

@@ -96,7 +96,7 @@ def _describe(drift: SnapshotDrift, rows: pd.DataFrame, threshold: float) -> lis
     return [
         f"{drift.spec.model_name} v{drift.version}, snapshot {drift.snapshot}: {row.feature} "
         f"PSI {row.psi:.3f} > {threshold} (importance rank {row.importance_rank}, "
-        f"AUC drop {row.importance:.4f})"
+        f"AUC drop {row.importance:.4f}; sampling noise reaches {row.noise_psi:.3f})"
         for row in rows.itertuples(index=False)
     ]
 
@@ -121,14 +121,17 @@ def _describe(drift: SnapshotDrift, rows: pd.DataFrame, threshold: float) -> lis
             blocking=True,
             description=(
                 "No top feature (JOURNEY_DRIFT_TOP_FEATURES by permutation importance, 5) has a "
-                "PSI above JOURNEY_PSI_BLOCK (0.25); failing stops the scoring. A warning "
-                "instead with JOURNEY_DRIFT_BLOCK=false."
+                "PSI above JOURNEY_PSI_BLOCK (0.25) and above what sampling noise reaches; "
+                "failing stops the scoring. A warning instead with JOURNEY_DRIFT_BLOCK=false."
             ),
         ),
         dg.AssetCheckSpec(
             WARN_CHECK,
             asset=DRIFT_GATE_KEY,
-            description="No model input has a PSI above JOURNEY_PSI_WARN (0.1).",
+            description=(
+                "No model input has a PSI above JOURNEY_PSI_WARN (0.1) and above what "
+                "sampling noise reaches."
+            ),
         ),
     ],
 )
