@@ -234,3 +234,15 @@ def score_drift_gate(
             "above_warn": dg.MetadataValue.text("\n".join(blocked + warned) or "none"),
         },
     )
+    if blocked and settings.blocking:
+        # The failed blocking check alone would stop the run too, with Dagster's generic
+        # "1 blocking asset check failed"; this says which feature, how far, and what to do.
+        raise dg.Failure(
+            description=(
+                "drift gate blocked scoring: "
+                + "; ".join(blocked)
+                + ". Find the upstream change (a unit, a tracking bug, a new source), retrain, "
+                "or set JOURNEY_DRIFT_BLOCK=false to score anyway."
+            ),
+            metadata={"max_psi": metadata["max_psi"]},
+        )
