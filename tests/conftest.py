@@ -18,7 +18,14 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.settings import SOURCES, Settings, get_settings, path_environment
+from orchestration.settings import (
+    DBT_PROJECT_DIR,
+    SOURCES,
+    Settings,
+    get_settings,
+    hash_key,
+    path_environment,
+)
 
 
 @pytest.fixture
@@ -117,3 +124,33 @@ def demo_pipeline(tmp_path_factory: pytest.TempPathFactory) -> DemoPipeline:
             patch.setenv(key, value)
         settings = get_settings()
     return DemoPipeline(root, env, settings, seconds, output)
+
+
+def dbt_test_on_demo(
+    demo: DemoPipeline, tmp_path: Path, *select: str
+) -> subprocess.CompletedProcess[str]:
+    """`dbt test --select <select>` (data and unit tests) on the demo warehouse: `journey`
+    builds without dbt unit tests, so each area runs its own here. Target and logs in tmp_path
+    so that the shared dbt_project/target is left alone."""
+    env = {**demo.env, "JOURNEY_HASH_KEY": hash_key(demo.settings)}
+    dbt = Path(sys.executable).with_name("dbt")
+    return subprocess.run(
+        [
+            str(dbt),
+            "test",
+            "--project-dir",
+            str(DBT_PROJECT_DIR),
+            "--profiles-dir",
+            str(DBT_PROJECT_DIR),
+            "--target-path",
+            str(tmp_path / "target"),
+            "--log-path",
+            str(tmp_path / "logs"),
+            "--select",
+            *select,
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )

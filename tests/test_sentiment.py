@@ -7,23 +7,24 @@ from __future__ import annotations
 
 import csv
 import socket
-import subprocess
-import sys
 from datetime import date
 from pathlib import Path
 
+import dagster as dg
 import duckdb
 import pytest
 from sklearn.metrics import roc_auc_score
 
 from ml import sentiment
 from orchestration.demo.generator import generate
+from orchestration.ingest.assets import build_ingestion_asset, derived_raw_specs, raw_asset_key
 from orchestration.ingest.loaders import load_partitions
 from orchestration.ingest.sentiment import SENTIMENT_TABLE
 from orchestration.privacy import erasure
 from orchestration.privacy.pseudonyms import keyed_hash
-from orchestration.settings import DBT_PROJECT_DIR, Settings, hash_key
-from tests.conftest import DemoPipeline, WriteLanding
+from orchestration.resources import LandingResource, WarehouseResource
+from orchestration.settings import Settings
+from tests.conftest import DemoPipeline, WriteLanding, dbt_test_on_demo
 
 HEADER = (
     "ticket_id,requester_email,created_at,updated_at,solved_at,channel,priority,status,"
@@ -146,6 +147,39 @@ def test_ingestion_scores_each_ticket_version_and_a_rerun_does_not_duplicate(
     write_landing("support_tickets", day1, _tickets())
     load_partitions(warehouse_con, "support_tickets", [day1], landing_dir)
     assert rows() == [("T1", day2, "negative", version)]
+
+
+def test_the_tickets_asset_records_the_sentiment_table_with_its_counts(
+    journey_env: Settings, write_landing: WriteLanding, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("JOURNEY_START_DATE", "2026-01-01")
+    write_landing(
+        "support_tickets",
+        "2026-01-05",
+        _tickets(
+            "T1,a@example.com,2026-01-05T09:00:00Z,2026-01-05T09:00:00Z,,email,high,new,,"
+            "Broken,Terrible. Still broken.",
+        ),
+    )
+    result = dg.materialize(
+        [build_ingestion_asset("support_tickets"), *derived_raw_specs()],
+        selection=[raw_asset_key("support_tickets")],
+        resources={
+            "warehouse": WarehouseResource(path=str(journey_env.warehouse_path)),
+            "landing": LandingResource(root=str(journey_env.landing_dir)),
+        },
+        partition_key="2026-01-01",
+    )
+    assert result.success
+    found = {
+        e.event_specific_data.materialization.asset_key: e.event_specific_data.materialization
+        for e in result.get_asset_materialization_events()
+    }
+    scores = found[raw_asset_key("support_ticket_sentiment")]
+    assert scores.metadata["sentiment_rows_scored"].value == 1
+    assert scores.metadata["sentiment_labels"].value == "negative 1, neutral 0, positive 0"
+    tickets = found[raw_asset_key("support_tickets")]
+    assert tickets.metadata["sentiment_rows_scored"].value == 1
 
 
 def test_erasure_removes_the_erased_persons_ticket_scores(
@@ -277,30 +311,12 @@ def test_fct_support_tickets_has_the_columns_and_agrees_with_raw(
 def test_sentiment_dbt_data_and_unit_tests_pass(
     demo_pipeline: DemoPipeline, tmp_path: Path
 ) -> None:
-    # `journey` builds without dbt unit tests; run this part's, and its data tests, here.
-    env = {**demo_pipeline.env, "JOURNEY_HASH_KEY": hash_key(demo_pipeline.settings)}
-    dbt = Path(sys.executable).with_name("dbt")
-    done = subprocess.run(
-        [
-            str(dbt),
-            "test",
-            "--project-dir",
-            str(DBT_PROJECT_DIR),
-            "--profiles-dir",
-            str(DBT_PROJECT_DIR),
-            "--target-path",
-            str(tmp_path / "target"),
-            "--log-path",
-            str(tmp_path / "logs"),
-            "--select",
-            "stg_support__ticket_sentiment",
-            "fct_support_tickets",
-            "test_customer_features_ticket_sentiment_is_point_in_time",
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
+    done = dbt_test_on_demo(
+        demo_pipeline,
+        tmp_path,
+        "stg_support__ticket_sentiment",
+        "fct_support_tickets",
+        "test_customer_features_ticket_sentiment_is_point_in_time",
     )
     assert done.returncode == 0, done.stdout[-4000:]
     assert "test_customer_features_ticket_sentiment_is_point_in_time" in done.stdout

@@ -27,6 +27,12 @@ from orchestration.ingest.loaders import (
     reconcile_partitions,
     reject_rate,
 )
+from orchestration.ingest.sentiment import (
+    DERIVED_RAW_TABLES,
+    SENTIMENT_SOURCE,
+    SENTIMENT_TABLE,
+    SentimentLoad,
+)
 from orchestration.resources import WAREHOUSE_POOL, LandingResource, WarehouseResource
 from orchestration.settings import SOURCES, get_settings
 
@@ -94,6 +100,28 @@ def preview_markdown(rows: Sequence[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def derived_raw_specs() -> list[dg.AssetSpec]:
+    """Raw tables an ingestion asset writes beside its own (ticket sentiment, written with the
+    tickets): in the graph downstream of that asset, so that dbt's source of them is not a
+    stray external asset; the parent's run records their materialization."""
+    return [
+        dg.AssetSpec(
+            key=raw_asset_key(table),
+            deps=[raw_asset_key(parent)],
+            group_name=INGESTION_GROUP,
+            kinds={"duckdb"},
+            owners=["team:data-engineering"],
+            tags={"layer": "raw"},
+            description=(
+                f"`raw.{table}`, written by `raw/{parent}` with every load of its days "
+                f"(one row per {parent} version, keyed by `{id_column}`); see "
+                'docs/ingestion.md, "Ticket sentiment".'
+            ),
+        )
+        for table, parent, id_column in DERIVED_RAW_TABLES
+    ]
+
+
 class IngestConfig(dg.Config):
     """Narrow a run to some days of its months (`journey ingest --from/--to`); by default a
     run loads every day of its months up to today."""
@@ -123,23 +151,22 @@ def month_metadata(results: Sequence[LoadResult]) -> dict[str, Any]:
     }
 
 
+def sentiment_metadata(sentiment: SentimentLoad) -> dict[str, Any]:
+    """raw.support_ticket_sentiment, written with the tickets (ingest/sentiment.py)."""
+    return {
+        "sentiment_rows_scored": dg.MetadataValue.int(sentiment.rows_scored),
+        "sentiment_labels": dg.MetadataValue.text(
+            f"negative {sentiment.negative:,}, neutral {sentiment.neutral:,}, "
+            f"positive {sentiment.positive:,}"
+        ),
+        "sentiment_scorer": dg.MetadataValue.text(sentiment.scorer_version),
+    }
+
+
 def run_summary_metadata(loaded: RangeLoad) -> dict[str, Any]:
     """Once per run: totals of the range and one preview (personal data masked, issue 12)."""
     seconds = max(loaded.seconds, 1e-9)
-    sentiment = loaded.sentiment
-    scored = (
-        {
-            # raw.support_ticket_sentiment, written with the tickets (ingest/sentiment.py).
-            "sentiment_rows_scored": dg.MetadataValue.int(sentiment.rows_scored),
-            "sentiment_labels": dg.MetadataValue.text(
-                f"negative {sentiment.negative:,}, neutral {sentiment.neutral:,}, "
-                f"positive {sentiment.positive:,}"
-            ),
-            "sentiment_scorer": dg.MetadataValue.text(sentiment.scorer_version),
-        }
-        if sentiment is not None
-        else {}
-    )
+    scored = sentiment_metadata(loaded.sentiment) if loaded.sentiment is not None else {}
     return scored | {
         "run_partitions": dg.MetadataValue.int(len(loaded.partitions)),
         "run_files": dg.MetadataValue.int(loaded.files),
@@ -259,6 +286,14 @@ def build_ingestion_asset(source: str) -> dg.AssetsDefinition:
         context.add_asset_metadata(
             run_summary_metadata(loaded), partition_key=context.partition_keys[-1]
         )
+        if loaded.sentiment is not None:
+            context.log_event(
+                dg.AssetMaterialization(
+                    asset_key=raw_asset_key(SENTIMENT_TABLE.split(".")[1]),
+                    description=f"Scores of the {SENTIMENT_SOURCE} days of this run.",
+                    metadata=sentiment_metadata(loaded.sentiment),
+                )
+            )
         if not rejects.passed:
             context.log.error(rejects.describe())
         return dg.MaterializeResult(

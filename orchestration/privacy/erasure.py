@@ -37,6 +37,7 @@ from pathlib import Path
 import duckdb
 
 from orchestration.ingest.contract import quote_ident
+from orchestration.ingest.sentiment import DERIVED_RAW_TABLES
 from orchestration.privacy.landing_rewrite import (
     record_texts,
     remove_records,
@@ -110,12 +111,6 @@ COLUMN_TYPES: dict[str, tuple[str, ...]] = {
     "contact_id": ("contact_id",),
     "customer_id": ("customer_id",),
 }
-# Raw tables written at ingestion from another raw table's rows and keyed by its id alone (no
-# identifier column of their own): (table, parent table, id column). Their rows leave with the
-# parent rows of the erased person (docs/privacy.md).
-DERIVED_RAW_TABLES: tuple[tuple[str, str, str], ...] = (
-    ("support_ticket_sentiment", "support_tickets", "ticket_id"),
-)
 # (value column, type column) pairs of the identity models.
 TYPED_COLUMNS = (
     ("identifier", "identifier_type"),
@@ -483,7 +478,8 @@ def _erase_derived(
     window: tuple[date, date] | None,
     result: ErasureResult,
 ) -> None:
-    """Rows of DERIVED_RAW_TABLES whose id is on a parent row being erased (every partition)."""
+    """Rows of DERIVED_RAW_TABLES (written at ingestion beside a parent table, keyed by its id
+    alone, no identifier column) whose id is on a parent row being erased, every partition."""
     parents = {t.name: t for t in targets if t.schema == "raw"}
     for table, parent, id_column in DERIVED_RAW_TABLES:
         target = parents.get(parent)

@@ -23,7 +23,7 @@ final as (
         ticket_id,
         {{ to_utc_timestamp('updated_at') }} as updated_at,
         text_hash,
-        cast(sentiment_score as {{ dbt.type_float() }}) as sentiment_score,
+        cast(sentiment_score as {{ features_type_double() }}) as sentiment_score,
         sentiment_label,
         scorer_version,
         _partition_date

@@ -107,7 +107,7 @@ ticket_moments as (
         1 as bad_satisfaction_tickets,
         0 as negative_tickets,
         0 as scored_tickets,
-        cast(null as {{ dbt.type_float() }}) as sentiment_score
+        cast(null as {{ features_type_double() }}) as sentiment_score
     from tickets
     inner join identifiers
         on identifiers.identifier = tickets.requester_email
