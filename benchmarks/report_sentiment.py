@@ -4,7 +4,8 @@ ticket's true outcome, and what the sentiment features do to the churn model.
     .venv/bin/python -m benchmarks.report_sentiment --root /tmp/report_sentiment \
         [--people 5000 --days 180 --seed 7]
 
-Builds the demo with `journey run` under --root (skipped when its warehouse exists), then:
+Builds the demo under --root (`journey-demo generate`, `journey ingest`, `journey transform`;
+skipped when its warehouse exists), then:
 
 1. agreement: marts.fct_support_tickets joined to the generator's ticket_tone.csv; ROC AUC of
    -sentiment_score against bad_outcome (every ticket, rated or not) and against the rating
@@ -39,20 +40,28 @@ SENTIMENT_FEATURES = ("negative_tickets_last_30d", "sentiment_trend")
 
 
 def build_demo(root: Path, people: int, days: int, seed: int) -> Path:
+    """Generate the demo, ingest it and build the warehouse (no training: this script trains
+    what it compares); skipped when the warehouse exists."""
     data = root / "data"
-    warehouse = data / "warehouse.duckdb"
-    if warehouse.exists():
+    if (data / "warehouse.duckdb").exists():
         print(f"using the existing demo under {data}")
         return data
-    env = {**os.environ, **path_environment(data), "JOURNEY_AUC_FLOOR": "0.5"}
-    command = [str(Path(sys.executable).with_name("journey")), "run", "--people", str(people)]
-    command += ["--days", str(days), "--seed", str(seed)]
+    env = {**os.environ, **path_environment(data)}
+    bin_dir = Path(sys.executable).parent
+    generate = [str(bin_dir / "journey-demo"), "generate", "--people", str(people)]
+    generate += ["--days", str(days), "--seed", str(seed)]
+    generate += ["--out", str(data / "landing"), "--ground-truth", str(data / "ground_truth")]
     started = time.perf_counter()
-    result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
-    if result.returncode:
-        raise SystemExit(f"{' '.join(command)} failed:\n{result.stdout[-4000:]}{result.stderr}")
+    for command in (
+        generate,
+        [str(bin_dir / "journey"), "ingest"],
+        [str(bin_dir / "journey"), "transform"],
+    ):
+        result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+        if result.returncode:
+            raise SystemExit(f"{' '.join(command)} failed:\n{result.stdout[-4000:]}{result.stderr}")
     print(
-        f"journey run ({people} people, {days} days, seed {seed}): "
+        f"demo built ({people} people, {days} days, seed {seed}; generate, ingest, transform): "
         f"{time.perf_counter() - started:.0f} s"
     )
     return data

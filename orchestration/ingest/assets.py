@@ -30,7 +30,7 @@ from orchestration.ingest.loaders import (
 from orchestration.ingest.sentiment import (
     DERIVED_RAW_TABLES,
     SENTIMENT_SOURCE,
-    SENTIMENT_TABLE,
+    SENTIMENT_TABLE_NAME,
     SentimentLoad,
 )
 from orchestration.resources import WAREHOUSE_POOL, LandingResource, WarehouseResource
@@ -289,7 +289,7 @@ def build_ingestion_asset(source: str) -> dg.AssetsDefinition:
         if loaded.sentiment is not None:
             context.log_event(
                 dg.AssetMaterialization(
-                    asset_key=raw_asset_key(SENTIMENT_TABLE.split(".")[1]),
+                    asset_key=raw_asset_key(SENTIMENT_TABLE_NAME),
                     description=f"Scores of the {SENTIMENT_SOURCE} days of this run.",
                     metadata=sentiment_metadata(loaded.sentiment),
                 )

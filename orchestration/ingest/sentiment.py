@@ -21,13 +21,14 @@ import pyarrow as pa
 from ml.sentiment import score_texts, scorer_version, text_hash, ticket_text
 from orchestration.ingest.contract import RAW_SCHEMA, raw_table
 
-SENTIMENT_TABLE = f"{RAW_SCHEMA}.support_ticket_sentiment"
+SENTIMENT_TABLE_NAME = "support_ticket_sentiment"
+SENTIMENT_TABLE = f"{RAW_SCHEMA}.{SENTIMENT_TABLE_NAME}"
 SENTIMENT_SOURCE = "support_tickets"
 # Raw tables written by an ingestion asset beside its own, keyed by the parent's id alone:
 # (table, parent source, id column). dbt's source of the table is that asset in Dagster
 # (transform/translator.py); erasure removes its rows with the parent's (privacy/erasure.py).
 DERIVED_RAW_TABLES: tuple[tuple[str, str, str], ...] = (
-    ("support_ticket_sentiment", SENTIMENT_SOURCE, "ticket_id"),
+    (SENTIMENT_TABLE_NAME, SENTIMENT_SOURCE, "ticket_id"),
 )
 SENTIMENT_DDL = f"""
 create table if not exists {SENTIMENT_TABLE} (
@@ -121,6 +122,7 @@ def score_ticket_days(con: duckdb.DuckDBPyConnection, days: Sequence[date]) -> S
 __all__ = [
     "DERIVED_RAW_TABLES",
     "SENTIMENT_TABLE",
+    "SENTIMENT_TABLE_NAME",
     "SentimentLoad",
     "ensure_sentiment_table",
     "score_ticket_days",
