@@ -108,7 +108,8 @@ def derived_raw_specs() -> list[dg.AssetSpec]:
         dg.AssetSpec(
             key=raw_asset_key(table),
             deps=[raw_asset_key(parent)],
-            group_name=INGESTION_GROUP,
+            # Not in the `ingestion` group: selecting a group must give assets that can be
+            # launched (a backfill of the group), and this one is written by its parent only.
             kinds={"duckdb"},
             owners=["team:data-engineering"],
             tags={"layer": "raw"},
