@@ -111,8 +111,12 @@ def test_drift_gate_passes_the_demo_day_and_blocks_a_shifted_top_feature(demo_co
     assert "BLOCK" in gate["churn_psi_table"]
     # Scoring did not run: no materialization, no rows for the day.
     assert SCORES not in materialized(result)
-    failed = [e.step_key for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
-    assert failed == [GATE]
+    failed = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+    assert [e.step_key for e in failed] == [GATE]
+    # What `journey score` prints: the feature, its PSI, the threshold, what to do.
+    message = failed[0].event_specific_data.error.message
+    assert f"drift gate blocked scoring: churn v{version}, snapshot {day}: {top_feature}" in message
+    assert "JOURNEY_DRIFT_BLOCK=false" in message
     assert scores_of(warehouse, day) == 0
 
     # An operator who knows the cause scores anyway: the block becomes a warning.
