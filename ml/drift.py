@@ -18,6 +18,11 @@ a day needs the reference and the day's rows only:
 
 An empty bin on either side would make the logarithm infinite: its share counts as
 `EPSILON` (1e-4). A bin empty on both sides adds nothing.
+
+Statuses (`drift_table`): `warn` when a feature's PSI is above `PSI_WARN`, `block` when a
+top feature's (among the `TOP_FEATURES` most important, with an importance of at least
+`MIN_IMPORTANCE`) is above `PSI_BLOCK`; neither when sampling noise alone reaches that PSI
+for the two sample sizes (`noise_psi`).
 """
 
 from __future__ import annotations
