@@ -5,6 +5,7 @@ marketing consent. The first matching rule wins; the table is data so it can be 
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 import pandas as pd
@@ -110,4 +111,64 @@ def next_best_actions(frame: pd.DataFrame) -> pd.Series:
         ],
         index=frame.index,
         dtype=object,
+    )
+
+
+# Holdouts (docs/models.md "Holdouts and uplift"): a share of the customers each action is for
+# do not get it, so the action's effect can be measured against them. The two non-actions
+# have nothing to withhold (and "no contact" must stay no contact), so they never hold out.
+NON_ACTIONS = frozenset({"no_action", "no_marketing_contact"})
+HOLDOUT_ACTION = "holdout"
+DEFAULT_HOLDOUT_SHARE = 0.10
+HOLDOUT_BUCKETS = 10_000
+
+
+def holdout_share(value: str | None) -> float:
+    """The holdout share from its setting's text (JOURNEY_HOLDOUT_SHARE); unset: 10 %, 0 off."""
+    if value is None or not value.strip():
+        return DEFAULT_HOLDOUT_SHARE
+    try:
+        share = float(value)
+    except ValueError:
+        share = -1.0
+    if not 0.0 <= share < 1.0:
+        raise ValueError(
+            f"JOURNEY_HOLDOUT_SHARE={value!r}: expected a share in [0, 1), e.g. 0.1 for 10 %"
+        )
+    return share
+
+
+def holdout_bucket(customer_id: str, action: str) -> int:
+    """0..9,999 from sha256(customer_id:action): stable across runs, processes and machines
+    (Python's hash() is salted per process), and independent between actions, so a customer
+    held out of one action is not held out of every action."""
+    digest = hashlib.sha256(f"{customer_id}:{action}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") % HOLDOUT_BUCKETS
+
+
+def is_holdout(customer_id: str, action: str, share: float) -> bool:
+    """Whether this customer is withheld from this action (never for a non-action)."""
+    if action in NON_ACTIONS or share <= 0:
+        return False
+    return holdout_bucket(customer_id, action) < round(share * HOLDOUT_BUCKETS)
+
+
+def apply_holdouts(customer_ids: pd.Series, actions: pd.Series, share: float) -> pd.DataFrame:
+    """`next_best_action` ('holdout' for held-out customers), `intended_action` (the action
+    the rules chose, for everyone) and `is_holdout`, on the index of `actions`."""
+    held = pd.Series(
+        [
+            isinstance(a, str) and is_holdout(str(c), a, share)
+            for c, a in zip(customer_ids, actions, strict=True)
+        ],
+        index=actions.index,
+        dtype=bool,
+    )
+    return pd.DataFrame(
+        {
+            "next_best_action": actions.where(~held, HOLDOUT_ACTION),
+            "intended_action": actions,
+            "is_holdout": held,
+        },
+        index=actions.index,
     )

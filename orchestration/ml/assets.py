@@ -9,7 +9,7 @@ from typing import Any
 import dagster as dg
 import pandas as pd
 
-from ml.actions import next_best_actions
+from ml.actions import apply_holdouts, holdout_share, next_best_actions
 from orchestration.ml.resources import MlflowResource
 from orchestration.ml.specs import (
     CHURN,
@@ -64,9 +64,14 @@ create table if not exists {SCORES_TABLE} (
     propensity_model_version varchar,
     top_reasons varchar,
     next_best_action varchar not null,
-    scored_at timestamptz not null
+    scored_at timestamptz not null,
+    intended_action varchar,
+    is_holdout boolean
 )
 """
+# Columns added after the table first shipped: an existing warehouse gains them in place
+# (old rows keep null). dbt's on-run-start (macros/scores.sql) creates/evolves the same table.
+SCORES_ADDED_COLUMNS = {"intended_action": "varchar", "is_holdout": "boolean"}
 
 
 def _plot_metadata(plot_images: dict[str, bytes]) -> dict:
@@ -390,9 +395,15 @@ def score_snapshot(
     scores = scores.reindex(columns=[*SCORE_COLUMNS, *scores.columns.difference(SCORE_COLUMNS)])
     if parts:
         scores = scores.merge(consent, on="customer_id", how="left", validate="many_to_one")
-        scores["next_best_action"] = next_best_actions(scores)
+        actions = next_best_actions(scores)
+        share = holdout_share(os.environ.get("JOURNEY_HOLDOUT_SHARE"))
+        scores[["next_best_action", "intended_action", "is_holdout"]] = apply_holdouts(
+            scores["customer_id"], actions, share
+        )
     else:
-        scores = scores.assign(marketing_consent=None, next_best_action=None)
+        scores = scores.assign(
+            marketing_consent=None, next_best_action=None, intended_action=None, is_holdout=None
+        )
     scores["score_date"] = score_day
     scores["feature_snapshot_date"] = snapshot
     return scores, snapshot
@@ -402,10 +413,13 @@ def write_scores(con, scores: pd.DataFrame, score_day: date) -> None:
     """Replace the day's rows in one transaction: re-running a day never duplicates."""
     con.execute("create schema if not exists marts")
     con.execute(SCORES_DDL)
+    for column, column_type in SCORES_ADDED_COLUMNS.items():
+        con.execute(f"alter table {SCORES_TABLE} add column if not exists {column} {column_type}")
     columns = [
         "customer_id", "score_date", "feature_snapshot_date", "churn_probability",
         "churn_risk_band", "purchase_propensity", "propensity_band", "churn_model_version",
-        "propensity_model_version", "top_reasons", "next_best_action",
+        "propensity_model_version", "top_reasons", "next_best_action", "intended_action",
+        "is_holdout",
     ]  # fmt: skip
     batch = scores.reindex(columns=columns)
     con.execute("begin transaction")
@@ -413,7 +427,9 @@ def write_scores(con, scores: pd.DataFrame, score_day: date) -> None:
         con.execute(f"delete from {SCORES_TABLE} where score_date = ?", [score_day])
         con.register("scores_batch", batch)
         con.execute(
-            f"insert into {SCORES_TABLE} select {', '.join(columns)}, now() from scores_batch"
+            # By name: evolved tables have the added columns after scored_at.
+            f"insert into {SCORES_TABLE} ({', '.join(columns)}, scored_at) "
+            f"select {', '.join(columns)}, now() from scores_batch"
         )
         con.unregister("scores_batch")
         con.execute("commit")
