@@ -195,6 +195,10 @@ def test_chart_and_warn_check_are_on_the_asset_page(
     # The run covers every day of the demo, planted incidents included: the check warns.
     assert not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.WARN
     assert evaluation.metadata["dagster_dbt/failed_row_count"].value > 0
+    # The check shows which metrics, their values and expected ranges, not just a count.
+    rows = evaluation.metadata["failing_rows"].value
+    assert "| metric | dimension | metric_date |" in rows
+    assert " expected " in evaluation.metadata["first_failing_row"].value
 
 
 def test_anomaly_dbt_data_and_unit_tests_pass(demo_pipeline: DemoPipeline, tmp_path: Path) -> None:

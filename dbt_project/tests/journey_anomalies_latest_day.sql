@@ -2,7 +2,13 @@
 -- the run's partition window, or the latest day of a plain `dbt build` (anomaly_alert_days).
 -- A warning, not an error: the data loaded fine, the business moved (or tracking broke).
 -- Each failing row names the metric, its value and the expected range.
-{{ config(severity='warn', meta={'dagster': {'ref': {'name': 'agg_journey_anomalies'}}}) }}
+-- store_failures keeps the rows (schema audit) so the Dagster check can show them, not just a count.
+{{ config(
+    severity='warn',
+    store_failures=true,
+    schema='audit',
+    meta={'dagster': {'ref': {'name': 'agg_journey_anomalies'}}},
+) }}
 with anomalies as (
     select * from {{ ref('agg_journey_anomalies') }}
 )

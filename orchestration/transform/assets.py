@@ -89,6 +89,19 @@ def model_relations() -> dict[str, str]:
 
 
 @functools.cache
+def failure_relations() -> dict[str, str]:
+    """unique_id → table of every dbt test that stores its failing rows (store_failures)."""
+    manifest = json.loads(Path(prepare_manifest()).read_text())
+    return {
+        unique_id: node["relation_name"]
+        for unique_id, node in manifest["nodes"].items()
+        if node["resource_type"] == "test"
+        and node.get("config", {}).get("store_failures")
+        and node.get("relation_name")
+    }
+
+
+@functools.cache
 def journey_dbt_assets() -> dg.AssetsDefinition:
     """The whole dbt project as ONE unpartitioned asset definition (built on first call,
     reads the manifest), so that every run is one `dbt build`: one process start, one parse,
@@ -120,6 +133,6 @@ def journey_dbt_assets() -> dg.AssetsDefinition:
         # Held until dbt exits so row counts and charts can be read from the finished tables
         # (DuckDB admits no reader while the dbt process writes); dbt's own log still streams.
         events = list(dbt.cli(args, context=context).stream())
-        yield from enrich_outputs(events, model_relations(), warehouse)
+        yield from enrich_outputs(events, model_relations(), warehouse, failure_relations())
 
     return _dbt_models

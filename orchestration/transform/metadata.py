@@ -96,15 +96,74 @@ CHARTS[ANOMALIES_KEY] = anomaly_chart
 CHART_NAMES[ANOMALIES_KEY] = "flagged_metrics_chart"
 
 
-def enrich_outputs(
-    events: list, relations: Mapping[str, str], warehouse: WarehouseResource
+FAILING_ROWS_SHOWN = 20
+
+
+def _metadata_text(event: dg.AssetCheckResult, key: str) -> str | None:
+    value = event.metadata.get(key)
+    return None if value is None else str(getattr(value, "value", value))
+
+
+def failing_rows(
+    con: duckdb.DuckDBPyConnection, relation: str
+) -> tuple[dg.MetadataValue, str | None] | None:
+    """The stored failures of a dbt test as a markdown table (first FAILING_ROWS_SHOWN rows),
+    and the first row's `alert` column when the test writes a readable sentence."""
+    try:
+        cursor = con.execute(f"select * from {relation} limit {FAILING_ROWS_SHOWN}")
+    except duckdb.Error:
+        return None
+    columns = [c[0] for c in cursor.description]
+    rows = cursor.fetchall()
+    if not rows:
+        return None
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join("" if v is None else str(v) for v in row) + " |" for row in rows]
+    first_alert = str(rows[0][columns.index("alert")]) if "alert" in columns else None
+    return dg.MetadataValue.md("\n".join(lines)), first_alert
+
+
+def _with_failing_rows(
+    events: list, failure_relations: Mapping[str, str], con: duckdb.DuckDBPyConnection
 ) -> list:
-    """Add `dagster/row_count` (and charts where defined) to the dbt outputs of this run."""
+    """A failed or warned check of a dbt test that stores its failures shows the rows
+    (e.g. which metric, its value and expected range), not only dbt's count."""
+    enriched = []
+    for event in events:
+        unique_id = (
+            _metadata_text(event, "unique_id") if isinstance(event, dg.AssetCheckResult) else None
+        )
+        shown = (
+            failing_rows(con, failure_relations[unique_id])
+            if unique_id in failure_relations and not event.passed
+            else None
+        )
+        if shown is not None:
+            table, alert = shown
+            extra: dict = {"failing_rows": table}
+            if alert:
+                extra["first_failing_row"] = dg.MetadataValue.text(alert)
+            event = event.with_metadata({**event.metadata, **extra})
+        enriched.append(event)
+    return enriched
+
+
+def enrich_outputs(
+    events: list,
+    relations: Mapping[str, str],
+    warehouse: WarehouseResource,
+    failure_relations: Mapping[str, str] | None = None,
+) -> list:
+    """Add `dagster/row_count` (and charts where defined) to the dbt outputs of this run, and
+    the stored failing rows to the checks of tests that keep them (`failure_relations`:
+    test unique_id → its store_failures table)."""
     outputs = [e for e in events if isinstance(e, dg.Output) and e.output_name in relations]
-    if not outputs:
+    if not outputs and not failure_relations:
         return events
     extra: dict[str, dict] = {}
     with warehouse.connect(read_only=True) as con:
+        if failure_relations:
+            events = _with_failing_rows(events, failure_relations, con)
         for output in outputs:
             relation = relations[output.output_name]
             try:
