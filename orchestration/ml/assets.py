@@ -10,6 +10,7 @@ import dagster as dg
 import pandas as pd
 
 from ml.actions import apply_holdouts, holdout_share, next_best_actions
+from ml.ltv import predicted_ltv
 from orchestration.ml.resources import MlflowResource
 from orchestration.ml.specs import (
     CHURN,
@@ -66,12 +67,17 @@ create table if not exists {SCORES_TABLE} (
     next_best_action varchar not null,
     scored_at timestamptz not null,
     intended_action varchar,
-    is_holdout boolean
+    is_holdout boolean,
+    predicted_ltv_12m double
 )
 """
 # Columns added after the table first shipped: an existing warehouse gains them in place
 # (old rows keep null). dbt's on-run-start (macros/scores.sql) creates/evolves the same table.
-SCORES_ADDED_COLUMNS = {"intended_action": "varchar", "is_holdout": "boolean"}
+SCORES_ADDED_COLUMNS = {
+    "intended_action": "varchar",
+    "is_holdout": "boolean",
+    "predicted_ltv_12m": "double",
+}
 
 
 def _plot_metadata(plot_images: dict[str, bytes]) -> dict:
@@ -358,8 +364,13 @@ def _score_population(con, champion: Champion, snapshot: date) -> pd.DataFrame:
         "; ".join(v for v in row if isinstance(v, str) and v)
         for row in scored[reasons].itertuples(index=False)
     ]
-    scored["plan"] = frame["plan"].to_numpy()
-    return scored[["customer_id", "probability", "risk_band", "top_reasons", "plan"]]
+    # plan, plus what ml.ltv values a customer with (mrr; segment and tenure for leads).
+    for column in ("plan", "mrr", "segment", "tenure_days"):
+        scored[column] = frame[column].to_numpy()
+    return scored[
+        ["customer_id", "probability", "risk_band", "top_reasons", "plan", "mrr", "segment",
+         "tenure_days"]
+    ]  # fmt: skip
 
 
 def read_consent(con) -> pd.DataFrame:
@@ -404,6 +415,7 @@ def score_snapshot(
         scores = scores.assign(
             marketing_consent=None, next_best_action=None, intended_action=None, is_holdout=None
         )
+    scores["predicted_ltv_12m"] = predicted_ltv(scores) if parts else None
     scores["score_date"] = score_day
     scores["feature_snapshot_date"] = snapshot
     return scores, snapshot
@@ -419,7 +431,7 @@ def write_scores(con, scores: pd.DataFrame, score_day: date) -> None:
         "customer_id", "score_date", "feature_snapshot_date", "churn_probability",
         "churn_risk_band", "purchase_propensity", "propensity_band", "churn_model_version",
         "propensity_model_version", "top_reasons", "next_best_action", "intended_action",
-        "is_holdout",
+        "is_holdout", "predicted_ltv_12m",
     ]  # fmt: skip
     batch = scores.reindex(columns=columns)
     con.execute("begin transaction")

@@ -1,0 +1,167 @@
+"""ml.ltv: the survival sum by hand, customers vs leads, zero MRR, monotone in churn."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ml.ltv import customer_value, new_customer_values, predicted_ltv, survival_sum
+
+
+def test_survival_sum_by_hand() -> None:
+    # p = 0.5: 0.5 + 0.25 + 0.125 = 0.875 over 3 months.
+    assert survival_sum(0.5, 3) == pytest.approx(0.875)
+    # No churn: every one of the 12 renewals is paid; certain churn: none.
+    assert survival_sum(np.array([0.0, 1.0])) == pytest.approx([12.0, 0.0])
+    # p = 0.1 over 12 months: geometric series 0.9 (1 - 0.9^12) / 0.1.
+    assert survival_sum(0.1) == pytest.approx(0.9 * (1 - 0.9**12) / 0.1)
+    # A partial month counts pro rata: 2.5 months = S(1) + S(2) + 0.5 S(3).
+    assert survival_sum(0.5, 2.5) == pytest.approx(0.5 + 0.25 + 0.5 * 0.125)
+
+
+def test_zero_or_missing_mrr_is_worth_nothing() -> None:
+    assert customer_value(np.array([0.0, np.nan]), np.array([0.1, 0.1])) == pytest.approx([0, 0])
+
+
+def test_monotone_in_churn_probability() -> None:
+    p = np.linspace(0, 1, 21)
+    value = customer_value(np.full(len(p), 199.0), p)
+    assert np.all(np.diff(value) < 0)
+    assert value[0] == pytest.approx(12 * 199.0)
+
+
+def _scores() -> pd.DataFrame:
+    # 25 new "smb" customers at 100/month with p = 0.1, one old enterprise customer, two leads.
+    customers = pd.DataFrame(
+        {
+            "customer_id": [f"c{i}" for i in range(25)],
+            "churn_probability": 0.1,
+            "purchase_propensity": np.nan,
+            "mrr": 100.0,
+            "segment": "smb",
+            "tenure_days": 10.0,
+        }
+    )
+    old = pd.DataFrame(
+        {
+            "customer_id": ["old"],
+            "churn_probability": [0.0],
+            "purchase_propensity": [np.nan],
+            "mrr": [1000.0],
+            "segment": ["enterprise"],
+            "tenure_days": [400.0],
+        }
+    )
+    leads = pd.DataFrame(
+        {
+            "customer_id": ["lead_smb", "lead_unknown"],
+            "churn_probability": [np.nan, np.nan],
+            "purchase_propensity": [0.5, 0.2],
+            "mrr": [0.0, 0.0],
+            "segment": ["smb", None],
+            "tenure_days": [np.nan, np.nan],
+        }
+    )
+    return pd.concat([customers, old, leads], ignore_index=True)
+
+
+def test_customers_and_leads() -> None:
+    scores = _scores()
+    ltv = predicted_ltv(scores).set_axis(scores["customer_id"])
+    smb_value = 100.0 * survival_sum(0.1)
+    assert ltv["c0"] == pytest.approx(smb_value)
+    assert ltv["old"] == pytest.approx(12_000.0)
+    # A lead is worth its purchase probability times a new customer of its segment; a lead
+    # without a known segment uses all new customers (the old customer is not new).
+    assert ltv["lead_smb"] == pytest.approx(0.5 * smb_value)
+    assert ltv["lead_unknown"] == pytest.approx(0.2 * smb_value)
+    by_segment, overall = new_customer_values(scores.iloc[:26])
+    assert by_segment == {"smb": pytest.approx(smb_value)} and overall == pytest.approx(smb_value)
+
+
+def test_small_segment_falls_back_to_all_new_customers() -> None:
+    scores = _scores()
+    scores.loc[:5, "segment"] = "mid_market"  # 6 new mid-market customers: too few
+    scores.loc[:5, "mrr"] = 400.0
+    scores.loc[len(scores) - 2, "segment"] = "mid_market"
+    ltv = predicted_ltv(scores)
+    overall = (6 * 400.0 + 19 * 100.0) / 25 * survival_sum(0.1)
+    assert ltv.iloc[-2] == pytest.approx(0.5 * overall)
+
+
+def test_rows_without_a_score_get_no_value() -> None:
+    scores = _scores().assign(churn_probability=np.nan, purchase_propensity=np.nan)
+    assert predicted_ltv(scores).isna().all()
+
+
+@pytest.fixture(scope="module")
+def features_and_pipeline():
+    from ml import train_classifier
+    from ml.synthetic import make_customer_frame
+
+    # marketing_consent is not a feature here: scoring merges it from dim_customers.
+    frame = make_customer_frame(n_customers=300, n_snapshots=2, positive_rate=0.2, seed=3).drop(
+        columns=["marketing_consent"]
+    )
+    result = train_classifier(
+        frame, "churned", time_column="snapshot_date", id_columns=["customer_id"]
+    )
+    features = frame.drop(columns=["churned"])
+    number = features["customer_id"].str[-6:].astype(int)
+    features["is_customer_at_snapshot"] = number < 200  # 200 customers, 100 leads
+    features["paid_orders_to_date"] = np.where(number < 200, 1.0, 0.0)
+    features["mrr"] = np.where(number < 200, 49.0 + number, 0.0)
+    features["segment"] = np.where(number % 2 == 0, "smb", "enterprise")
+    features["tenure_days"] = np.where(number < 200, number % 120, np.nan)
+    return features, result.pipeline
+
+
+def test_scores_carry_predicted_ltv_12m(features_and_pipeline, tmp_path) -> None:
+    """Scoring a day writes predicted_ltv_12m: mrr × survival sum for customers, propensity
+    × a new customer's value for leads; a table created before the column gains it."""
+    import duckdb
+
+    from orchestration.ml.assets import Champion, score_snapshot, write_scores
+    from orchestration.ml.specs import CHURN, PURCHASE_PROPENSITY
+
+    features, pipeline = features_and_pipeline
+    day = features["snapshot_date"].max().date()
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
+        con.execute("create schema marts")
+        con.register("features_frame", features)
+        con.execute("create table marts.customer_features as select * from features_frame")
+        # The table as it shipped before LTV existed.
+        con.execute(
+            "create table marts.customer_scores (customer_id varchar not null, score_date date"
+            " not null, feature_snapshot_date date not null, churn_probability double,"
+            " churn_risk_band varchar, purchase_propensity double, propensity_band varchar,"
+            " churn_model_version varchar, propensity_model_version varchar, top_reasons"
+            " varchar, next_best_action varchar not null, scored_at timestamptz not null)"
+        )
+        champions = {
+            CHURN.model_name: Champion(CHURN, "1", pipeline),
+            PURCHASE_PROPENSITY.model_name: Champion(PURCHASE_PROPENSITY, "1", pipeline),
+        }
+        consent = pd.DataFrame({"customer_id": features["customer_id"].unique()}).assign(
+            marketing_consent=True
+        )
+        scores, _ = score_snapshot(con, day, champions, consent)
+        write_scores(con, scores, day)
+        written = con.execute(
+            "select customer_id, churn_probability, purchase_propensity, predicted_ltv_12m"
+            " from marts.customer_scores where score_date = ?",
+            [day],
+        ).df()
+    snapshot = features[features["snapshot_date"].dt.date == day].set_index("customer_id")
+    written = written.set_index("customer_id").join(snapshot[["mrr", "segment", "tenure_days"]])
+    assert len(written) == 300 and written["predicted_ltv_12m"].notna().all()
+    paying = written["churn_probability"].notna()
+    assert paying.sum() == 200
+    expected = written["mrr"] * survival_sum(written["churn_probability"])
+    assert np.allclose(written.loc[paying, "predicted_ltv_12m"], expected[paying])
+    new = paying & (written["tenure_days"] <= 90)
+    value = expected[new].groupby(written.loc[new, "segment"]).mean()
+    leads = written[~paying]
+    assert np.allclose(
+        leads["predicted_ltv_12m"], leads["purchase_propensity"] * leads["segment"].map(value)
+    )
+    assert (written.loc[paying, "predicted_ltv_12m"] > 0).all()
