@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from orchestration.demo.incidents import INCIDENTS_HEADER, plant_incidents
-from orchestration.demo.simulation import Context, PersonSim
+from orchestration.demo.simulation import TREATMENT_FACTORS, Context, PersonSim, Treatment
 from orchestration.demo.sink import ChunkSink, DayFiles, DirtyKnobs
 
 CHUNK_SIZE = 1000  # people per chunk: bounds memory; changing it reorders rows within files
@@ -110,9 +110,14 @@ def generate(
     start: str | date = "2026-01-01",
     dirty_rate: float = 0.01,
     progress: Callable[[str], None] | None = None,
+    treatments: str | Path | None = None,
 ) -> GenerationSummary:
     """Write `days` daily files per source under `out_dir` and ground truth under
-    `ground_truth_dir`, for `people` known people and 3x as many anonymous visitors."""
+    `ground_truth_dir`, for `people` known people and 3x as many anonymous visitors.
+
+    `treatments`: a CSV (person_id, day, action, hazard, treated) of actions taken on people;
+    from the day after `day`, a treated person's `hazard` (churn or purchase) is multiplied by
+    simulation.TREATMENT_FACTORS. Everything else is generated exactly as without it."""
     if people < 1 or days < 1:
         raise ValueError(f"people and days must be >= 1, got people={people}, days={days}")
     if not 0 <= dirty_rate <= 0.5:
@@ -124,7 +129,8 @@ def generate(
     began = time.perf_counter()
     start_ts = int(datetime(first.year, first.month, first.day, tzinfo=UTC).timestamp())
     dates = tuple((first + timedelta(days=d)).isoformat() for d in range(days))
-    ctx = Context(seed, start_ts, days, _as_of_days(days), dates)
+    treated = read_treatments(treatments, first)
+    ctx = Context(seed, start_ts, days, _as_of_days(days), dates, treated)
     knobs = DirtyKnobs.from_rate(dirty_rate)
 
     files = DayFiles(out_dir, list(dates))
@@ -169,6 +175,27 @@ def generate(
         anonymous_visitors=people * ANONYMOUS_PER_KNOWN,
         ground_truth_rows=truth_counts,
     )
+
+
+def read_treatments(path: str | Path | None, first: date) -> dict[str, Treatment]:
+    """person_id -> Treatment for the treated rows of a treatments CSV (None: no file)."""
+    if path is None:
+        return {}
+    out: dict[str, Treatment] = {}
+    with Path(path).open(encoding="utf-8", newline="") as f:
+        for line, row in enumerate(csv.DictReader(f), start=2):
+            if row["treated"].strip().lower() not in ("true", "1"):
+                continue
+            if row["hazard"] not in TREATMENT_FACTORS:
+                raise ValueError(
+                    f"{path}, line {line}: hazard {row['hazard']!r} is not one of "
+                    f"{sorted(TREATMENT_FACTORS)}"
+                )
+            # The action follows the day's scores: it changes the hazard from the next day.
+            day = (date.fromisoformat(row["day"]) - first).days + 1
+            factor = TREATMENT_FACTORS[row["hazard"]]
+            out[row["person_id"]] = Treatment(day, row["hazard"], factor)
+    return out
 
 
 def _friction_truth(ctx: Context, knobs: DirtyKnobs, sim: PersonSim, sink: ChunkSink) -> None:

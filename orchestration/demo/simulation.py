@@ -11,8 +11,8 @@ from __future__ import annotations
 import math
 import random
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 
 from orchestration.demo import catalog as cat
 from orchestration.demo.sink import ChunkSink, iso_timestamp
@@ -39,6 +39,19 @@ USAGE_RECENT_DAYS = 14  # "usage now" = app sessions per day over the last 14 da
 FRICTION_SHARE = 0.3
 FRICTION_PURCHASE_FACTOR = 0.5
 FRICTION_EXTRA_VIEWS = (2, 4)
+# Known treatment effect (benchmarks/report_uplift.py; docs/models.md "Holdouts and uplift"):
+# from its day on, a treatment multiplies a treated customer's daily churn hazard or a treated
+# lead's purchase hazard by a known factor. No random number is drawn for it, so untreated
+# people's records, and a treated person's days before the treatment, stay exactly as they were.
+CHURN_HAZARD, PURCHASE_HAZARD = "churn", "purchase"
+TREATMENT_FACTORS = {CHURN_HAZARD: 0.6, PURCHASE_HAZARD: 1.5}
+
+
+@dataclass(frozen=True)
+class Treatment:
+    day: int  # first day index the hazard is changed on
+    hazard: str  # CHURN_HAZARD or PURCHASE_HAZARD
+    factor: float
 
 
 def sigmoid(x: float) -> float:
@@ -75,6 +88,7 @@ class Context:
     days: int
     as_of_days: frozenset[int]
     dates: tuple[str, ...]
+    treatments: Mapping[str, Treatment] = field(default_factory=dict)  # by person_id
 
 
 @dataclass
@@ -127,6 +141,7 @@ class PersonSim:
         # session_started_at, page_path, friction_type, views, first_view_at].
         self.friction_loops: list[list[str]] = []
         self.person_id = f"P{index + 1:07d}" if known else f"V{index + 1:07d}"
+        self.treatment = ctx.treatments.get(self.person_id)
         self.segment = weighted(rng, cat.SEGMENTS)
         self.channel = weighted(rng, cat.CHANNELS)
         offset, countries, _ = weighted(rng, tuple((r, r[2]) for r in cat.REGIONS))
@@ -857,7 +872,12 @@ class PersonSim:
             + HIDDEN_NOISE * self.u_purchase
         )
         # Planted friction: a known multiplicative effect on the daily hazard.
-        return sigmoid(logit) * (FRICTION_PURCHASE_FACTOR if self.friction_hit else 1.0)
+        friction = FRICTION_PURCHASE_FACTOR if self.friction_hit else 1.0
+        return min(1.0, sigmoid(logit) * friction * self._treatment_factor(day, PURCHASE_HAZARD))
+
+    def _treatment_factor(self, day: int, hazard: str) -> float:
+        t = self.treatment
+        return t.factor if t is not None and t.hazard == hazard and day >= t.day else 1.0
 
     def churn_hazard(self, day: int) -> float:
         bad = self.bad_from <= day <= self.bad_until
@@ -881,7 +901,7 @@ class PersonSim:
             + PLAN_CHURN[self.plan]
             + HIDDEN_NOISE * self.u_churn
         )
-        return sigmoid(logit)
+        return min(1.0, sigmoid(logit) * self._treatment_factor(day, CHURN_HAZARD))
 
     # ---- main loop ------------------------------------------------------------------------
     def run(self) -> None:
