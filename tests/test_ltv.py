@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ml.ltv import customer_value, new_customer_values, predicted_ltv, survival_sum
+from ml.ltv import customer_value, lead_value, predicted_ltv, survival_sum
 
 
 def test_survival_sum_by_hand() -> None:
@@ -66,16 +66,28 @@ def _scores() -> pd.DataFrame:
 
 def test_customers_and_leads() -> None:
     scores = _scores()
+    scores.loc[scores["customer_id"] == "lead_smb", "purchase_propensity"] = 1.0
     ltv = predicted_ltv(scores).set_axis(scores["customer_id"])
-    smb_value = 100.0 * survival_sum(0.1)
-    assert ltv["c0"] == pytest.approx(smb_value)
+    assert ltv["c0"] == pytest.approx(100.0 * survival_sum(0.1))
     assert ltv["old"] == pytest.approx(12_000.0)
-    # A lead is worth its purchase probability times a new customer of its segment; a lead
-    # without a known segment uses all new customers (the old customer is not new).
-    assert ltv["lead_smb"] == pytest.approx(0.5 * smb_value)
-    assert ltv["lead_unknown"] == pytest.approx(0.2 * smb_value)
-    by_segment, overall = new_customer_values(scores.iloc[:26])
-    assert by_segment == {"smb": pytest.approx(smb_value)} and overall == pytest.approx(smb_value)
+    # A lead certain to buy buys on day 1 and is worth a new customer of its segment over the
+    # whole year: the first order, then the renewals of the 11 months left.
+    assert ltv["lead_smb"] == pytest.approx(100.0 * (1 + survival_sum(0.1, 11)))
+    # Without a known segment: all new customers (the old customer is not new); less likely
+    # to buy, worth less.
+    assert 0 < ltv["lead_unknown"] < ltv["lead_smb"]
+    assert (ltv[["c0", "old", "lead_smb", "lead_unknown"]] > 0).all()
+
+
+def test_lead_purchase_probability_is_a_constant_hazard() -> None:
+    one_month = pd.DataFrame({"mrr": [1.0], "churn_probability": [0.0]})
+    p = np.array([0.0, 0.2, 0.5, 1.0])
+    # Over the 14-day window with a value of 1 per buyer: the value is the probability.
+    assert lead_value(p, one_month, months=14 / 30) == pytest.approx(p)
+    # Over 28 days: two windows, 1 - (1 - p)^2.
+    assert lead_value(p, one_month, months=28 / 30) == pytest.approx(1 - (1 - p) ** 2)
+    year = lead_value(np.linspace(0, 1, 11), one_month.assign(mrr=100.0, churn_probability=0.1))
+    assert year[0] == 0 and np.all(np.diff(year) > 0)
 
 
 def test_small_segment_falls_back_to_all_new_customers() -> None:
@@ -83,9 +95,10 @@ def test_small_segment_falls_back_to_all_new_customers() -> None:
     scores.loc[:5, "segment"] = "mid_market"  # 6 new mid-market customers: too few
     scores.loc[:5, "mrr"] = 400.0
     scores.loc[len(scores) - 2, "segment"] = "mid_market"
+    scores.loc[len(scores) - 2, "purchase_propensity"] = 1.0
     ltv = predicted_ltv(scores)
-    overall = (6 * 400.0 + 19 * 100.0) / 25 * survival_sum(0.1)
-    assert ltv.iloc[-2] == pytest.approx(0.5 * overall)
+    mean_mrr = (6 * 400.0 + 19 * 100.0) / 25
+    assert ltv.iloc[-2] == pytest.approx(mean_mrr * (1 + survival_sum(0.1, 11)))
 
 
 def test_rows_without_a_score_get_no_value() -> None:
@@ -158,10 +171,10 @@ def test_scores_carry_predicted_ltv_12m(features_and_pipeline, tmp_path) -> None
     assert paying.sum() == 200
     expected = written["mrr"] * survival_sum(written["churn_probability"])
     assert np.allclose(written.loc[paying, "predicted_ltv_12m"], expected[paying])
-    new = paying & (written["tenure_days"] <= 90)
-    value = expected[new].groupby(written.loc[new, "segment"]).mean()
+    # Leads: worth more the likelier they buy (one segment at a time).
     leads = written[~paying]
-    assert np.allclose(
-        leads["predicted_ltv_12m"], leads["purchase_propensity"] * leads["segment"].map(value)
-    )
+    for _, group in leads.groupby("segment"):
+        ordered = group.sort_values("purchase_propensity")
+        assert ordered["predicted_ltv_12m"].is_monotonic_increasing
+    assert (leads["predicted_ltv_12m"] > 0).all()
     assert (written.loc[paying, "predicted_ltv_12m"] > 0).all()
