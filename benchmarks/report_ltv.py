@@ -126,7 +126,8 @@ def main() -> None:
     data = build_demo(args.root, args.people, args.days, args.seed)
     months = args.horizon_days / DAYS_PER_MONTH
     with duckdb.connect(str(data / "warehouse.duckdb"), read_only=True) as con:
-        (latest,) = con.execute(f"select max({TIME_COLUMN}) from marts.customer_features").fetchone()
+        latest_sql = f"select max({TIME_COLUMN}) from marts.customer_features"
+        (latest,) = con.execute(latest_sql).fetchone()
         day = latest - timedelta(days=args.horizon_days)
         print(f"1. models as of T = {day} (horizon {args.horizon_days} days to {latest})")
         champions = champions_at(con, day)
