@@ -2,14 +2,15 @@
 revenue each person really paid from T to the end of the data.
 
     .venv/bin/python -m benchmarks.report_ltv --root /tmp/report_ltv \
-        [--people 5000 --days 180 --seed 7 --horizon-days 90]
+        [--people 5000 --days 180 --seed 7 --horizon-days 60]
 
 Builds the demo under --root (`journey-demo generate`, `journey ingest`, `journey transform`,
 as benchmarks/report_sentiment.py; skipped when its warehouse exists), then:
 
-1. T = the latest snapshot − horizon. Both models are trained as the training asset trains
-   them (`train_classifier`, same populations and exclusions) on the labelled snapshots up
-   to T whose label window closed by T: only what was known at T.
+1. T = the latest snapshot day at least --horizon-days before the last one. Both models are
+   trained as the training asset trains them (`train_classifier`, same populations and
+   exclusions) on the labelled snapshots up to T whose label window closed by T: only what
+   was known at T.
 2. T is scored by the scoring step's own code (`score_snapshot`, which adds
    predicted_ltv_12m); the horizon is predicted directly with the same formula
    (`ml.ltv.predicted_ltv(months=horizon / 30)`), so prediction and outcome cover the same
@@ -120,18 +121,28 @@ def main() -> None:
     parser.add_argument("--people", type=int, default=5000)
     parser.add_argument("--days", type=int, default=180)
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--horizon-days", type=int, default=90)
+    parser.add_argument("--horizon-days", type=int, default=60)
     args = parser.parse_args()
     warnings.filterwarnings("ignore")
     data = build_demo(args.root, args.people, args.days, args.seed)
-    months = args.horizon_days / DAYS_PER_MONTH
     with duckdb.connect(str(data / "warehouse.duckdb"), read_only=True) as con:
         latest_sql = f"select max({TIME_COLUMN}) from marts.customer_features"
         (latest,) = con.execute(latest_sql).fetchone()
-        day = latest - timedelta(days=args.horizon_days)
-        print(f"1. models as of T = {day} (horizon {args.horizon_days} days to {latest})")
+        # T is a snapshot day (snapshots are weekly), so the scores describe T itself.
+        (day,) = con.execute(
+            f"select max({TIME_COLUMN}) from marts.customer_features where {TIME_COLUMN} <= ?",
+            [latest - timedelta(days=args.horizon_days)],
+        ).fetchone()
+        horizon = (latest - day).days
+        months = horizon / DAYS_PER_MONTH
+        print(f"1. models as of T = {day} (horizon {horizon} days to {latest})")
         champions = champions_at(con, day)
         scores, _ = score_snapshot(con, day, champions, read_consent(con))
+        churned = con.execute(
+            f"select customer_id, {CHURN.label} from marts.customer_features "
+            f"where {TIME_COLUMN} = ? and {CHURN.population}",
+            [day],
+        ).df()
         realised = realised_revenue(con, day + timedelta(days=1), latest)
     scores = scores.set_index("customer_id")
     scores["predicted"] = predicted_ltv(scores, months).to_numpy()
@@ -149,6 +160,11 @@ def main() -> None:
         f"   paying customers' realised revenue in the horizon: {paying['realised'].sum():,.0f}, "
         f"of which upgrades and add-ons {paying['expansion'].sum() / paying['realised'].sum():.1%};"
         f" order currency USD for {(paying['currency'].fillna('USD') == 'USD').mean():.1%}"
+    )
+    outcome = paying.join(churned.set_index("customer_id"), how="inner")[CHURN.label]
+    print(
+        f"   churn in the 30 days after T: mean predicted probability "
+        f"{paying['churn_probability'].mean():.3f}, observed {outcome.astype(float).mean():.3f}"
     )
     print(f"\n3. predicted over the horizon ({months:g} months) vs realised, by decile")
     calibration(paying, "predicted", "paying customers")

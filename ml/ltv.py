@@ -8,10 +8,12 @@ customer's death is never seen). With 150–180 days of demo data no customer ha
 12-month value to train a regressor on; the churn model's 30-day probability is what the
 data does support (docs/models.md, "Customer lifetime value").
 
-- Paying customer: ``mrr × Σ_{m=1..n} S(m)`` with a geometric survival
-  ``S(m) = (1 − p_churn_30d)^m``: the churn probability of the next 30 days is assumed to
-  hold for every later month (memoryless; a customer who survives does not become safer).
-  The renewal of month m is paid when the customer is still subscribed at it.
+- Paying customer: ``mrr × Σ_k S(u + k)`` over the renewals due in the next n months, with
+  a geometric survival ``S(t) = (1 − p_churn_30d)^t`` (t in months): the churn probability
+  of the next 30 days is assumed to hold for every later month (memoryless; a customer who
+  survives does not become safer). u is when the next renewal is due (from the days since
+  the first purchase; renewals every 30 days); a renewal is paid when the customer is still
+  subscribed on its day. Twelve renewals fall in 12 months.
 - Lead (never bought): the 14-day purchase probability p is read as a constant daily
   hazard (``1 − (1 − p)^(1/14)`` a day) over the horizon, and a lead who buys on day d is
   worth what a recently started customer of its segment pays in the months left: the first
@@ -42,27 +44,49 @@ PURCHASE_WINDOW_DAYS = 14
 DAYS_PER_MONTH = 30
 
 
-def survival_sum(p_churn_30d: np.ndarray | pd.Series | float, months: float = HORIZON_MONTHS):
-    """Σ_{m=1..months} (1 − p)^m: the expected number of monthly renewals paid.
+def survival_sum(
+    p_churn_30d: np.ndarray | pd.Series | float,
+    months: float = HORIZON_MONTHS,
+    first_payment: np.ndarray | pd.Series | float = 1.0,
+) -> np.ndarray:
+    """Σ_k S(first_payment + k) over the payments due within `months`: the expected number
+    of monthly renewals paid, with S(t) = (1 − p)^t.
 
-    A fractional `months` counts the last, partial month pro rata (used to predict a
-    validation horizon that is not a whole number of months)."""
+    `first_payment` is when the next renewal is due, in months from now (0, 1]: a customer
+    who started 10 days ago renews in 20 days (2/3). Payments fall at first_payment,
+    first_payment + 1, ... up to `months` included; a renewal is paid when the customer is
+    still subscribed on its day."""
     if months < 0:
         raise ValueError(f"months must be >= 0, got {months}")
-    keep = 1.0 - np.clip(np.asarray(p_churn_30d, dtype=float), 0.0, 1.0)
-    whole = math.floor(months)
-    total = np.zeros_like(keep)
-    for m in range(1, whole + 1):
-        total = total + keep**m
-    return total + (months - whole) * keep ** (whole + 1)
+    keep, first = np.broadcast_arrays(
+        1.0 - np.clip(np.asarray(p_churn_30d, dtype=float), 0.0, 1.0),
+        np.asarray(first_payment, dtype=float),
+    )
+    total = np.zeros(keep.shape)
+    for k in range(math.floor(months) + 1):
+        due = first + k
+        total = total + np.where(due <= months + 1e-9, keep**due, 0.0)
+    return total
+
+
+def months_to_next_renewal(tenure_days: np.ndarray | pd.Series) -> np.ndarray:
+    """When the next renewal is due, in months (0, 1], from the days since the first
+    purchase: renewals every DAYS_PER_MONTH days (the day's own renewal is already paid by
+    the end of the snapshot day). Unknown tenure: half a month, the mean."""
+    days = np.asarray(tenure_days, dtype=float)
+    due = (DAYS_PER_MONTH - np.mod(days, DAYS_PER_MONTH)) / DAYS_PER_MONTH
+    return np.where(np.isnan(days), 0.5, due)
 
 
 def customer_value(
-    mrr: np.ndarray | pd.Series, p_churn_30d: np.ndarray | pd.Series, months: float = HORIZON_MONTHS
+    mrr: np.ndarray | pd.Series,
+    p_churn_30d: np.ndarray | pd.Series,
+    months: float = HORIZON_MONTHS,
+    first_payment: np.ndarray | pd.Series | float = 1.0,
 ) -> np.ndarray:
     """Expected revenue of paying customers over `months`: mrr × survival_sum."""
     recurring = np.clip(np.nan_to_num(np.asarray(mrr, dtype=float)), 0.0, None)
-    return recurring * survival_sum(p_churn_30d, months)
+    return recurring * survival_sum(p_churn_30d, months, first_payment)
 
 
 def _recent(customers: pd.DataFrame, new_within_days: int) -> np.ndarray:
@@ -78,8 +102,8 @@ def acquired_value(customers: pd.DataFrame, months_left: np.ndarray) -> np.ndarr
     p = customers["churn_probability"].to_numpy(dtype=float)
     out = np.empty(len(left))
     for i, remaining in enumerate(left):
-        renewals = survival_sum(p, max(remaining - 1.0, 0.0))
-        out[i] = float(np.mean(mrr * (1.0 + renewals))) if remaining > 0 else 0.0
+        renewals = survival_sum(p, max(remaining, 0.0))  # due 1, 2, ... months after
+        out[i] = float(np.mean(mrr * (1.0 + renewals)))
     return out
 
 
@@ -96,7 +120,7 @@ def lead_value(
     days = np.arange(1, int(round(months * DAYS_PER_MONTH)) + 1)
     if not len(days) or new_customers.empty:
         return np.full(len(p), np.nan if new_customers.empty else 0.0)
-    worth = acquired_value(new_customers, (days[-1] - days) / DAYS_PER_MONTH + 1 / DAYS_PER_MONTH)
+    worth = acquired_value(new_customers, (days[-1] - days) / DAYS_PER_MONTH)
     keep = (1.0 - p) ** (1.0 / window_days)  # per day, so that 1 - keep^window = p
     # P(first purchase on day d) = keep^(d-1) (1 - keep); rows: leads, columns: days.
     first = keep[:, None] ** (days[None, :] - 1) * (1.0 - keep)[:, None]
@@ -131,7 +155,10 @@ def predicted_ltv(scores: pd.DataFrame, months: float = HORIZON_MONTHS) -> pd.Se
     paying = scores["churn_probability"].notna()
     if paying.any():
         out[paying] = customer_value(
-            scores.loc[paying, "mrr"], scores.loc[paying, "churn_probability"], months
+            scores.loc[paying, "mrr"],
+            scores.loc[paying, "churn_probability"],
+            months,
+            months_to_next_renewal(scores.loc[paying, "tenure_days"]),
         )
     leads = scores["purchase_propensity"].notna() & ~paying
     if leads.any():

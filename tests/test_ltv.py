@@ -4,7 +4,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ml.ltv import customer_value, lead_value, predicted_ltv, survival_sum
+from ml.ltv import (
+    customer_value,
+    lead_value,
+    months_to_next_renewal,
+    predicted_ltv,
+    survival_sum,
+)
 
 
 def test_survival_sum_by_hand() -> None:
@@ -14,8 +20,17 @@ def test_survival_sum_by_hand() -> None:
     assert survival_sum(np.array([0.0, 1.0])) == pytest.approx([12.0, 0.0])
     # p = 0.1 over 12 months: geometric series 0.9 (1 - 0.9^12) / 0.1.
     assert survival_sum(0.1) == pytest.approx(0.9 * (1 - 0.9**12) / 0.1)
-    # A partial month counts pro rata: 2.5 months = S(1) + S(2) + 0.5 S(3).
-    assert survival_sum(0.5, 2.5) == pytest.approx(0.5 + 0.25 + 0.5 * 0.125)
+    # Renewals due within the horizon only: 2.5 months hold the ones due at 1 and 2 ...
+    assert survival_sum(0.5, 2.5) == pytest.approx(0.5 + 0.25)
+    # ... and, with the next one due in half a month, those at 0.5, 1.5 and 2.5.
+    assert survival_sum(0.5, 2.5, 0.5) == pytest.approx(0.5**0.5 + 0.5**1.5 + 0.5**2.5)
+    # Twelve renewals in 12 months whenever the next is due.
+    assert survival_sum(0.0, 12, np.array([0.1, 0.5, 1.0])) == pytest.approx([12, 12, 12])
+
+
+def test_next_renewal_from_tenure() -> None:
+    due = months_to_next_renewal(np.array([0.0, 10.0, 29.0, 30.0, 45.0, np.nan]))
+    assert due == pytest.approx([1.0, 2 / 3, 1 / 30, 1.0, 0.5, 0.5])
 
 
 def test_zero_or_missing_mrr_is_worth_nothing() -> None:
@@ -68,7 +83,8 @@ def test_customers_and_leads() -> None:
     scores = _scores()
     scores.loc[scores["customer_id"] == "lead_smb", "purchase_propensity"] = 1.0
     ltv = predicted_ltv(scores).set_axis(scores["customer_id"])
-    assert ltv["c0"] == pytest.approx(100.0 * survival_sum(0.1))
+    # c0 started 10 days ago: renewals due in 20 days, then monthly.
+    assert ltv["c0"] == pytest.approx(100.0 * sum(0.9 ** (2 / 3 + k) for k in range(12)))
     assert ltv["old"] == pytest.approx(12_000.0)
     # A lead certain to buy buys on day 1 and is worth a new customer of its segment over the
     # whole year: the first order, then the renewals of the 11 months left.
@@ -169,7 +185,8 @@ def test_scores_carry_predicted_ltv_12m(features_and_pipeline, tmp_path) -> None
     assert len(written) == 300 and written["predicted_ltv_12m"].notna().all()
     paying = written["churn_probability"].notna()
     assert paying.sum() == 200
-    expected = written["mrr"] * survival_sum(written["churn_probability"])
+    due = months_to_next_renewal(written["tenure_days"])
+    expected = written["mrr"] * survival_sum(written["churn_probability"], 12, due)
     assert np.allclose(written.loc[paying, "predicted_ltv_12m"], expected[paying])
     # Leads: worth more the likelier they buy (one segment at a time).
     leads = written[~paying]
