@@ -149,7 +149,7 @@ def test_scores_carry_predicted_ltv_12m(features_and_pipeline, tmp_path) -> None
     × a new customer's value for leads; a table created before the column gains it."""
     import duckdb
 
-    from orchestration.ml.assets import Champion, score_snapshot, write_scores
+    from orchestration.ml.assets import Champion, _day_metadata, score_snapshot, write_scores
     from orchestration.ml.specs import CHURN, PURCHASE_PROPENSITY
 
     features, pipeline = features_and_pipeline
@@ -195,3 +195,12 @@ def test_scores_carry_predicted_ltv_12m(features_and_pipeline, tmp_path) -> None
         assert ordered["predicted_ltv_12m"].is_monotonic_increasing
     assert (leads["predicted_ltv_12m"] > 0).all()
     assert (written.loc[paying, "predicted_ltv_12m"] > 0).all()
+    # What the asset page shows.
+    metadata = _day_metadata(scores, len(written), day, [])
+    assert metadata["predicted_ltv_12m_total"] == pytest.approx(written["predicted_ltv_12m"].sum())
+    assert metadata["predicted_ltv_12m_mean_paying"] == pytest.approx(
+        written.loc[paying, "predicted_ltv_12m"].mean()
+    )
+    assert metadata["predicted_ltv_12m_mean_lead"] == pytest.approx(
+        leads["predicted_ltv_12m"].mean()
+    )

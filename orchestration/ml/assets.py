@@ -479,7 +479,8 @@ def score_days(con, config: ScoreConfig) -> list[date]:
     owners=["team:data-science"],
     description=(
         "Daily scores in `marts.customer_scores`: churn probability for paying customers, "
-        "purchase propensity for leads, risk bands, top-3 reasons and the next best action, "
+        "purchase propensity for leads, risk bands, top-3 reasons, the next best action and "
+        "the predicted 12-month value (`predicted_ltv_12m`, ml/ltv.py), "
         "from the `@champion` models and the day's feature snapshot (latest on or before)."
     ),
     check_specs=[
@@ -609,6 +610,13 @@ def _day_metadata(
     for column in ("churn_probability", "purchase_propensity"):
         if scores[column].notna().any():
             metadata[f"mean_{column}"] = float(scores[column].mean())
+    if "predicted_ltv_12m" in scores and scores["predicted_ltv_12m"].notna().any():
+        ltv = scores["predicted_ltv_12m"].astype(float)
+        paying = scores["churn_probability"].notna()
+        metadata["predicted_ltv_12m_total"] = float(ltv.sum())
+        for name, rows in (("paying", ltv[paying]), ("lead", ltv[~paying])):
+            if rows.notna().any():
+                metadata[f"predicted_ltv_12m_mean_{name}"] = float(rows.mean())
     if skip_reasons:
         metadata["skip_reason"] = dg.MetadataValue.text("\n".join(skip_reasons))
     return metadata
