@@ -122,9 +122,13 @@ def lead_value(
         return np.full(len(p), np.nan if new_customers.empty else 0.0)
     worth = acquired_value(new_customers, (days[-1] - days) / DAYS_PER_MONTH)
     keep = (1.0 - p) ** (1.0 / window_days)  # per day, so that 1 - keep^window = p
-    # P(first purchase on day d) = keep^(d-1) (1 - keep); rows: leads, columns: days.
-    first = keep[:, None] ** (days[None, :] - 1) * (1.0 - keep)[:, None]
-    return first @ worth
+    # P(first purchase on day d) = keep^(d-1) (1 - keep), accumulated day by day (a leads ×
+    # days matrix would cost memory at 10× the demo).
+    total, not_yet = np.zeros(len(p)), np.ones(len(p))
+    for value in worth:
+        total += not_yet * (1.0 - keep) * value
+        not_yet *= keep
+    return total
 
 
 def new_customer_groups(
