@@ -20,7 +20,7 @@ data does support (docs/models.md, "Customer lifetime value").
   order (one month's mrr) plus the expected renewals, ``mrr × (1 + Σ S(m))`` over the
   remaining months, averaged over the segment's customers who started in the last 90 days
   (all of them when the segment has fewer than 20). Counting only the 14-day window would
-  miss most of the value: on the demo leads paid 3.8 times that in the next 90 days.
+  miss the leads who buy later, most of the value (docs/models.md).
 
 Amounts are in the unit of the subscription export's `mrr` (the billing system's list price;
 the export carries no currency). Upgrades and add-ons are not modelled (on the demo they
