@@ -441,6 +441,7 @@ def test_dagster_materializes_dbt_models(
 ) -> None:
     import dagster as dg
 
+    from orchestration.ingest.sentiment import SENTIMENT_TABLE_NAME
     from orchestration.resources import WarehouseResource
     from orchestration.run_config import day_run_config
     from orchestration.transform import journey_dbt_assets, prepare_manifest
@@ -454,7 +455,8 @@ def test_dagster_materializes_dbt_models(
     assert dg.AssetKey(["marts", "customer_features"]) in models.keys
     assert models.partitions_def is None
     raw_deps = {key.path[1] for key in models.dependency_keys if key.path[0] == "raw"}
-    assert raw_deps == set(SOURCES)  # dbt sources are the ingestion assets raw/<table>
+    # dbt sources are the ingestion assets raw/<table>, and the ticket sentiment written with them
+    assert raw_deps == set(SOURCES) | {SENTIMENT_TABLE_NAME}
     group_names = models.group_names_by_key
     groups = {
         group_names[dg.AssetKey(k)]
