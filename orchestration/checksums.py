@@ -15,7 +15,9 @@ they differ between two honest runs and are left out of the hash (`EXCLUDED_COLU
   version number grows with every training, so a re-run that retrains scores with version 2
   what the first run scored with version 1. The scores themselves (probabilities, bands,
   reasons, next best action) are compared: the same data must give the same model;
-- `applied_at` / `erased_at` of the privacy audit log and tombstones: when an erasure ran.
+- `applied_at` / `erased_at` of the privacy audit log and tombstones: when an erasure ran;
+- `fitted_at` / `mlflow_run_id` of `marts.journey_segment_centroids`: when, and in which MLflow
+  run, the journey segments were fitted (the centroids themselves are compared).
 
 Nothing else is excluded; a table that differs between two runs of the same input is a bug.
 """
@@ -39,6 +41,8 @@ EXCLUDED_COLUMNS: Mapping[str, str] = {
     "privacy.erased_identifiers.erased_at": "time the erasure wrote the tombstone",
     "privacy.erasure_log.applied_at": "time the erasure was applied",
     "marts.privacy_request_log.applied_at": "time the erasure was applied",
+    "marts.journey_segment_centroids.fitted_at": "time the segments were fitted",
+    "marts.journey_segment_centroids.mlflow_run_id": "MLflow run of the fit (new id per run)",
 }
 
 
