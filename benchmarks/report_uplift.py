@@ -125,46 +125,14 @@ def true_outcomes(truth: Path, day: date) -> dict[str, tuple[bool, bool]]:
     return out
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--root", type=Path, default=Path("/tmp/report_uplift"))
-    parser.add_argument("--people", type=int, default=5000)
-    parser.add_argument("--days", type=int, default=150)
-    parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--share", type=float, default=0.5, help="holdout share for day T")
-    args = parser.parse_args()
-    data = args.root / "data"
-    if data.exists():
-        shutil.rmtree(data)
-    env = {
-        **os.environ,
-        **path_environment(data),
-        "JOURNEY_AUC_FLOOR": "0.6",
-        "JOURNEY_HOLDOUT_SHARE": str(args.share),
-        # The demo's population ages between the training window's last snapshot and some
-        # days (docs/models.md "Drift gate"); this report is about the actions, not the gate.
-        "JOURNEY_DRIFT_BLOCK": "false",
-    }
-    landing, truth = Path(env["JOURNEY_LANDING_DIR"]), Path(env["JOURNEY_GROUND_TRUTH_DIR"])
-    base_truth = args.root / "ground_truth_untreated"
-    warehouse = Path(env["JOURNEY_WAREHOUSE"])
-    score_day = START + timedelta(days=args.days - CHURN_DAYS - 2)
-    demo = {"people": args.people, "days": args.days, "seed": args.seed, "start": START}
-
-    generate(landing, base_truth, **demo)
-    moved = move_later_days(landing, args.root / "later", score_day)
-    print(f"1. demo without treatments; {moved} landing files after T = {score_day} moved aside")
-    journey_run(env, f"1. days {START}..{score_day}")
-    scores = scored_people(warehouse, base_truth, score_day)
-    acting = write_treatments(scores, score_day, args.root / "treatments.csv")
-    print(
-        f"2. day T scored: {len(scores):,} customers matched to people, {len(acting):,} with an "
-        f"action, {int(acting['is_holdout'].sum()):,} held out (share {args.share})"
-    )
-    shutil.rmtree(args.root / "later")
-    generate(landing, truth, **demo, treatments=args.root / "treatments.csv")
-    journey_run(env, f"3. all days with treatments {TREATMENT_FACTORS}")
-
+def report(
+    warehouse: Path, treatments: Path, truth: Path, base_truth: Path, score_day: date
+) -> pd.DataFrame:
+    """Per action: the warehouse's estimate for the month of `score_day` against the truth."""
+    acting = pd.read_csv(treatments)
+    acting["is_holdout"] = ~acting["treated"].astype(bool)
+    acting["is_churn_population"] = acting["hazard"] == CHURN_HAZARD
+    acting = acting.rename(columns={"action": "intended_action"})
     with duckdb.connect(str(warehouse), read_only=True) as con:
         estimates = con.execute(
             "select * from marts.agg_action_uplift where score_month = ?",
@@ -206,6 +174,10 @@ def main() -> None:
                 "outcome": "retained_30d" if churn else "purchased_14d",
                 "treated": len(treated),
                 "holdout": len(held),
+                # The mart's own counts (customers re-keyed by the rebuild are left out there).
+                "mart_n": None
+                if e is None
+                else f"{int(e['treated_known'])}/{int(e['holdout_known'])}",
                 "estimated": None if e is None else e["uplift"],
                 "ci_95": None
                 if e is None
@@ -221,6 +193,58 @@ def main() -> None:
     with pd.option_context("display.width", 200, "display.float_format", "{:+.3f}".format):
         print(f"\n4. uplift for {score_day:%Y-%m} (day T {score_day}) vs the known effect")
         print(table.to_string(index=False))
+    return table
+
+
+def build(args: argparse.Namespace, env: dict[str, str], demo: dict, score_day: date) -> None:
+    """Steps 1-3: untreated demo to T, scores, treatments, treated demo on all days."""
+    landing, truth = Path(env["JOURNEY_LANDING_DIR"]), Path(env["JOURNEY_GROUND_TRUTH_DIR"])
+    base_truth, warehouse = args.root / "ground_truth_untreated", Path(env["JOURNEY_WAREHOUSE"])
+    generate(landing, base_truth, **demo)
+    moved = move_later_days(landing, args.root / "later", score_day)
+    print(f"1. demo without treatments; {moved} landing files after T = {score_day} moved aside")
+    journey_run(env, f"1. days {START}..{score_day}")
+    scores = scored_people(warehouse, base_truth, score_day)
+    acting = write_treatments(scores, score_day, args.root / "treatments.csv")
+    print(
+        f"2. day T scored: {len(scores):,} customers matched to people, {len(acting):,} with an "
+        f"action, {int(acting['is_holdout'].sum()):,} held out (share {args.share})"
+    )
+    shutil.rmtree(args.root / "later")
+    generate(landing, truth, **demo, treatments=args.root / "treatments.csv")
+    journey_run(env, f"3. all days with treatments {TREATMENT_FACTORS}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--root", type=Path, default=Path("/tmp/report_uplift"))
+    parser.add_argument("--people", type=int, default=5000)
+    parser.add_argument("--days", type=int, default=150)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--share", type=float, default=0.5, help="holdout share for day T")
+    parser.add_argument(
+        "--report-only", action="store_true", help="only step 4, on an existing --root"
+    )
+    args = parser.parse_args()
+    data = args.root / "data"
+    if data.exists() and not args.report_only:
+        shutil.rmtree(data)
+    env = {
+        **os.environ,
+        **path_environment(data),
+        "JOURNEY_AUC_FLOOR": "0.6",
+        "JOURNEY_HOLDOUT_SHARE": str(args.share),
+        # The demo's population ages between the training window's last snapshot and some
+        # days (docs/models.md "Drift gate"); this report is about the actions, not the gate.
+        "JOURNEY_DRIFT_BLOCK": "false",
+    }
+    truth, warehouse = Path(env["JOURNEY_GROUND_TRUTH_DIR"]), Path(env["JOURNEY_WAREHOUSE"])
+    base_truth = args.root / "ground_truth_untreated"
+    score_day = START + timedelta(days=args.days - CHURN_DAYS - 2)
+    demo = {"people": args.people, "days": args.days, "seed": args.seed, "start": START}
+    if not args.report_only:
+        build(args, env, demo, score_day)
+    report(warehouse, args.root / "treatments.csv", truth, base_truth, score_day)
 
 
 if __name__ == "__main__":

@@ -27,6 +27,7 @@ from orchestration.demo import generate
 from orchestration.demo.generator import read_treatments
 from orchestration.ml.assets import SCORES_TABLE, Champion, score_snapshot, write_scores
 from orchestration.ml.specs import NON_FEATURE_COLUMNS, PURCHASE_PROPENSITY
+from tests.conftest import DemoPipeline, dbt_test_on_demo
 
 IDS = pd.Series([f"cust-{i:05d}" for i in range(10_000)])
 ACTIONS = [rule.action for rule in ACTION_RULES if rule.action not in NON_ACTIONS]
@@ -232,3 +233,26 @@ def test_treatments_file_errors_name_the_line(tmp_path):
     path.write_text("person_id,day,action,hazard,treated\nP0000001,2026-01-05,x,upsell,true\n")
     with pytest.raises(ValueError, match="line 2: hazard 'upsell'"):
         read_treatments(path, date(2026, 1, 1))
+
+
+# --- on the demo pipeline ------------------------------------------------------------------
+
+
+def test_demo_scores_carry_holdouts_and_the_uplift_dbt_tests_pass(
+    demo_pipeline: DemoPipeline, tmp_path
+):
+    with duckdb.connect(str(demo_pipeline.settings.warehouse_path), read_only=True) as con:
+        rows = con.execute(
+            f"select intended_action, next_best_action, is_holdout from {SCORES_TABLE}"
+        ).df()
+        (built,) = con.execute("select count(*) from marts.agg_action_uplift").fetchone()
+    assert len(rows) > 500 and rows["intended_action"].notna().all()
+    assert ((rows["next_best_action"] == HOLDOUT_ACTION) == rows["is_holdout"]).all()
+    acting = rows[~rows["intended_action"].isin(NON_ACTIONS)]
+    assert 0.05 <= acting["is_holdout"].mean() <= 0.15  # default share 10 %
+    assert not rows.loc[rows["intended_action"].isin(NON_ACTIONS), "is_holdout"].any()
+    # dbt ran before the first scoring: the mart exists, empty (no earlier scores).
+    assert built == 0
+    done = dbt_test_on_demo(demo_pipeline, tmp_path, "agg_action_uplift")
+    assert done.returncode == 0, done.stdout[-4000:]
+    assert "test_action_uplift_rates_wald_interval_and_completeness" in done.stdout

@@ -10,6 +10,7 @@
 -- chose the action): daily scoring repeats the same customers, and counting customer-days
 -- would overstate the sample. Outcomes whose window is not complete in the data are unknown
 -- and left out of the rates; outcome_complete_share says how much of the month is known.
+-- Scored customers no longer in dim_customers are left out (no outcome can be observed).
 with scores as (
     select * from {{ source('scores', 'customer_scores') }}
 ),
@@ -66,9 +67,14 @@ exposures as (
                 then {{ dbt.dateadd('day', var('churn_label_days'), 'ranked.score_date') }}
             else {{ dbt.dateadd('day', var('purchase_label_days'), 'ranked.score_date') }}
         end as date) as outcome_window_end,
-        bounds.latest_data_date
+        bounds.latest_data_date,
+        customers.first_purchase_at
     from ranked
     cross join bounds
+    -- A scored customer_id no longer known (identity resolution merged it into another
+    -- customer with later data, or the person was erased) has no observable outcome.
+    inner join customers
+        on customers.customer_id = ranked.customer_id
     where ranked.exposure_number = 1
 ),
 
@@ -91,7 +97,7 @@ outcomes as (
             when exposures.outcome_window_end > exposures.latest_data_date then null
             when exposures.outcome = 'retained_30d' then retained.customer_id is not null
             else coalesce(
-                customers.first_purchase_at
+                exposures.first_purchase_at
                     < {{ dbt.dateadd('day', var('purchase_label_days'), 'exposures.cutoff_at') }},
                 false
             )
@@ -100,8 +106,6 @@ outcomes as (
     left join retained
         on retained.customer_id = exposures.customer_id
         and retained.score_date = exposures.score_date
-    left join customers
-        on customers.customer_id = exposures.customer_id
 ),
 
 counts as (
@@ -109,12 +113,12 @@ counts as (
         score_month,
         intended_action,
         outcome,
-        sum(case when not is_holdout then 1 else 0 end) as treated_customers,
-        sum(case when is_holdout then 1 else 0 end) as holdout_customers,
-        sum(case when not is_holdout and is_outcome_known then 1 else 0 end) as treated_known,
-        sum(case when is_holdout and is_outcome_known then 1 else 0 end) as holdout_known,
-        sum(case when not is_holdout and has_outcome then 1 else 0 end) as treated_successes,
-        sum(case when is_holdout and has_outcome then 1 else 0 end) as holdout_successes
+        count(case when not is_holdout then 1 end) as treated_customers,
+        count(case when is_holdout then 1 end) as holdout_customers,
+        count(case when not is_holdout and is_outcome_known then 1 end) as treated_known,
+        count(case when is_holdout and is_outcome_known then 1 end) as holdout_known,
+        count(case when not is_holdout and has_outcome then 1 end) as treated_successes,
+        count(case when is_holdout and has_outcome then 1 end) as holdout_successes
     from outcomes
     group by score_month, intended_action, outcome
 ),
