@@ -49,6 +49,10 @@ def feature_rows(*, leads: int, customers: int, label_leads: bool, seed: int = 0
                     "paid_orders_to_date": 1 if is_customer else 0,
                     "is_customer_at_snapshot": is_customer,
                     "plan": "pro" if is_customer else None,
+                    # what ml.ltv values a customer with
+                    "mrr": 99.0 if is_customer else None,
+                    "segment": "smb",
+                    "tenure_days": 30 if is_customer else None,
                     "churned_within_30d": None,
                     "churn_label_window_end": day + timedelta(days=30),
                     "purchased_within_14d": purchased,
