@@ -708,6 +708,13 @@ def train_classifier(
         random_state=random_state,
     )
     _check_both_classes(y.loc[train_idx], "training", label)
+    # Calibration splits the training part into stratified folds: each needs both classes.
+    minority = int(y.loc[train_idx].value_counts().min())
+    if minority < CALIBRATION_FOLDS:
+        raise InsufficientTrainingData(
+            f"label column {label!r} has {minority} row(s) of its rarer class in the training "
+            f"part; calibration needs at least {CALIBRATION_FOLDS} (one per fold)"
+        )
     _check_both_classes(y.loc[valid_idx], "validation", label)
 
     x = labelled.drop(columns=[label])

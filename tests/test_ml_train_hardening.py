@@ -264,3 +264,18 @@ def test_fair_affairs_public_set_with_declared_codes(tmp_path_factory: pytest.Te
     assert result.feature_columns.categorical == ["occupation", "occupation_husb"]
     # Default LR / boosting reach 0.744 / 0.736 on 5 folds (docs/models.md).
     assert result.metrics["roc_auc"] >= 0.73
+
+
+def test_too_few_of_a_class_for_the_calibration_folds_is_insufficient_data() -> None:
+    """Two positives in the training part cannot fill three stratified calibration folds:
+    the trainer says the data is insufficient instead of failing inside scikit-learn."""
+    from ml.train import CALIBRATION_FOLDS, InsufficientTrainingData, train_classifier
+
+    rng = np.random.default_rng(0)
+    n = 400
+    frame = pd.DataFrame({"x": rng.normal(size=n), "day": np.repeat(np.arange(10), n // 10)})
+    frame["y"] = 0
+    frame.loc[[3, 17], "y"] = 1  # training part (early days): 2 positives
+    frame.loc[[n - 5, n - 2, n - 1], "y"] = 1  # validation part (last days)
+    with pytest.raises(InsufficientTrainingData, match=f"at least {CALIBRATION_FOLDS}"):
+        train_classifier(frame, "y", time_column="day")
