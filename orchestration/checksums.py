@@ -19,6 +19,9 @@ they differ between two honest runs and are left out of the hash (`EXCLUDED_COLU
 - `fitted_at` / `mlflow_run_id` of `marts.journey_segment_centroids`: when, and in which MLflow
   run, the journey segments were fitted (the centroids themselves are compared).
 
+Schema `audit` is left out as a whole: it holds the failing rows dbt stored for the last
+run's checks (`store_failures`), which depend on the days that run alerted on, not on the data.
+
 Nothing else is excluded; a table that differs between two runs of the same input is a bug.
 """
 
@@ -63,7 +66,7 @@ def warehouse_checksums(
     path: Path | str, schemas: tuple[str, ...] | None = None
 ) -> dict[str, TableChecksum]:
     """`schema.table` -> checksum for every table and view of the DuckDB file (all schemas
-    but DuckDB's own unless `schemas` is given), opened read-only."""
+    but DuckDB's own and `audit` unless `schemas` is given), opened read-only."""
     with duckdb.connect(str(path), read_only=True) as con:
         con.execute("set TimeZone = 'UTC'")
         columns = con.execute(
@@ -71,7 +74,7 @@ def warehouse_checksums(
             select table_schema, table_name, column_name
             from information_schema.columns
             where table_catalog = current_database()
-              and table_schema not in ('information_schema', 'pg_catalog')
+              and table_schema not in ('information_schema', 'pg_catalog', 'audit')
             order by table_schema, table_name, ordinal_position
             """
         ).fetchall()

@@ -74,8 +74,9 @@ def test_asset_writes_both_marts_tracks_the_fit_and_keeps_ids(journey_env: Setti
     again = read(journey_env, "select * from marts.customer_journey_segments")
     merged = segments.merge(again, on="customer_id", suffixes=("", "_again"))
     assert (merged["segment_id"] == merged["segment_id_again"]).all()
+    # One fit per data day: the refit of the same day replaced the first one's centroids.
     fits = read(journey_env, "select distinct fitted_at from marts.journey_segment_centroids")
-    assert len(fits) == 2
+    assert len(fits) == 1
 
     client = mlflow.MlflowClient(journey_env.mlflow_tracking_uri)
     experiment = client.get_experiment_by_name(EXPERIMENT_NAME)
@@ -83,7 +84,13 @@ def test_asset_writes_both_marts_tracks_the_fit_and_keeps_ids(journey_env: Setti
     assert len(runs) == 2
     assert {r.data.params["k"] for r in runs} == {"4"}
     assert all("silhouette_k3" in r.data.metrics for r in runs)
-    model = mlflow.sklearn.load_model(f"runs:/{runs[0].info.run_id}/model")
+    # `runs:/` resolves through the global tracking URI, which other tests may have moved.
+    previous_uri = mlflow.get_tracking_uri()
+    mlflow.set_tracking_uri(journey_env.mlflow_tracking_uri)
+    try:
+        model = mlflow.sklearn.load_model(f"runs:/{runs[0].info.run_id}/model")
+    finally:
+        mlflow.set_tracking_uri(previous_uri)
     assert len(set(model.predict(features))) == 4
 
 

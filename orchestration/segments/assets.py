@@ -74,9 +74,11 @@ def _table_exists(con, table: str) -> bool:
     return count > 0
 
 
-def read_previous_centroids(con) -> tuple[pd.DataFrame | None, int | None]:
-    """The latest fit's centroids (wide) and the next unused segment id (ids of retired
-    segments are never reused); (None, None) before the first fit."""
+def read_previous_centroids(con, as_of: date) -> tuple[pd.DataFrame | None, int | None]:
+    """The centroids (wide) of the latest fit on data up to `as_of` (an earlier refit, or
+    this day's own if it was fitted already), and the next unused segment id (ids of retired
+    segments are never reused); (None, None) before the first fit. Fits on later data are
+    ignored, so re-running an earlier day matches what that day matched."""
     from ml.segments import centroid_table_wide
 
     if not _table_exists(con, CENTROIDS_TABLE):
@@ -84,8 +86,12 @@ def read_previous_centroids(con) -> tuple[pd.DataFrame | None, int | None]:
     long = con.execute(
         f"""
         select segment_id, feature, centroid_value from {CENTROIDS_TABLE}
-        where fitted_at = (select max(fitted_at) from {CENTROIDS_TABLE})
-        """
+        where (as_of, fitted_at) = (
+            select (as_of, fitted_at) from {CENTROIDS_TABLE}
+            where as_of <= ? order by as_of desc, fitted_at desc limit 1
+        )
+        """,
+        [as_of],
     ).df()
     if long.empty:
         return None, None
@@ -101,7 +107,9 @@ def write_segments(
     as_of: date,
     run_id: str,
 ) -> None:
-    """Replace both marts and append the fit's centroids in one transaction."""
+    """Replace both marts and the fit's centroids of `as_of` in one transaction: the
+    centroid table keeps one fit per data day (the history refits are matched against), so
+    running the same day twice leaves the same rows."""
     con.execute("create schema if not exists marts")
     for table, columns in DDL.items():
         con.execute(f"create table if not exists {table} ({columns})")
@@ -124,6 +132,7 @@ def write_segments(
             f"insert into {AGG_TABLE} select segment_id, segment_name, customers, "
             "conversion_rate, revenue, churn_rate, median_days_to_convert, as_of from agg_batch"
         )
+        con.execute(f"delete from {CENTROIDS_TABLE} where as_of = ?", [as_of])
         con.execute(
             f"insert into {CENTROIDS_TABLE} select segment_id, segment_name, feature, "
             "centroid_value, as_of, now(), mlflow_run_id from centroids_batch"
@@ -280,11 +289,12 @@ def journey_segments(
 
     with warehouse.connect(read_only=True) as con:
         features = read_features(con)
-        previous, next_id = read_previous_centroids(con)
+        if len(features) >= MIN_CUSTOMERS:
+            as_of = pd.to_datetime(features["as_of_date"]).max().date()
+            previous, next_id = read_previous_centroids(con, as_of)
     if len(features) < MIN_CUSTOMERS:
         yield from _segments_skipped(context, warehouse, features)
         return
-    as_of = pd.to_datetime(features["as_of_date"]).max().date()
     segmentation = fit_segments(features, previous_centroids=previous, next_id=next_id)
     profile = profile_segments(features, segmentation.assignments)
     chart = segment_chart(profile)
