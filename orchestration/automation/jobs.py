@@ -18,9 +18,10 @@ MODEL_ASSETS = dg.AssetSelection.assets("churn_model", "purchase_propensity_mode
 # Journey segments are refitted with the models: after a build, weekly and in `journey run`.
 SEGMENT_ASSETS = dg.AssetSelection.groups("segments")
 # The drift gate runs before scoring in every job that scores (its blocking check stops it).
+# ... and the marts that read the day's scores (dbt tag after_scores, their own dbt step).
 SCORE_ASSETS = dg.AssetSelection.assets(
     ["score_drift_gate"], ["marts", "customer_scores"], ["serving", "serving_database"]
-)
+) | dg.AssetSelection.tag("after_scores", "")
 DBT_ASSETS = dg.AssetSelection.groups("seeds", "staging", "intermediate", "marts")
 # Erasure requests are applied before every dbt build, so they are part of every job that
 # builds: the build that follows rebuilds the models without the erased people.

@@ -9,11 +9,14 @@ from orchestration.transform.journey_map import write_journey_map
 
 @dg.asset(
     key=dg.AssetKey(["serving", "serving_database"]),
-    # Everything written after the dbt build, so the copy holds it: scores and segments.
+    # Everything written after the main dbt build, so the copy holds it: scores, segments and
+    # the marts that read the scores.
     deps=[
         dg.AssetKey(["marts", "customer_scores"]),
         dg.AssetKey(["marts", "customer_journey_segments"]),
         dg.AssetKey(["marts", "agg_journey_segments"]),
+        dg.AssetKey(["marts", "agg_action_uplift"]),
+        dg.AssetKey(["marts", "agg_ltv_by_channel_path"]),
     ],
     group_name=SCORES_GROUP,
     kinds={"duckdb"},

@@ -88,6 +88,10 @@ def model_relations() -> dict[str, str]:
     }
 
 
+# dbt models that read marts.customer_scores: built after scoring (journey_dbt_score_marts).
+AFTER_SCORES_TAG = "after_scores"
+
+
 @functools.cache
 def failure_relations() -> dict[str, str]:
     """unique_id → table of every dbt test that stores its failing rows (store_failures)."""
@@ -116,6 +120,7 @@ def journey_dbt_assets() -> dg.AssetsDefinition:
         dagster_dbt_translator=JourneyDbtTranslator(),
         pool=WAREHOUSE_POOL,
         name="journey_dbt_models",
+        exclude=f"tag:{AFTER_SCORES_TAG}",
     )
     def _dbt_models(
         context: dg.AssetExecutionContext,
@@ -123,11 +128,7 @@ def journey_dbt_assets() -> dg.AssetsDefinition:
         warehouse: WarehouseResource,
         config: DbtBuildConfig,
     ) -> Iterator[Any]:
-        # profiles.yml reads the warehouse path from JOURNEY_WAREHOUSE; the dbt subprocess
-        # inherits this environment and runs in dbt_project/, so the path must be absolute.
-        warehouse_path = str(Path(warehouse.path).resolve())
-        os.environ["JOURNEY_WAREHOUSE"] = warehouse_path
-        export_hash_key()
+        _dbt_environment(warehouse)
         args = build_dbt_args(config, window_vars(context, config))
         context.log.info(f"dbt {' '.join(args)}")
         # Held until dbt exits so row counts and charts can be read from the finished tables
@@ -136,3 +137,36 @@ def journey_dbt_assets() -> dg.AssetsDefinition:
         yield from enrich_outputs(events, model_relations(), warehouse, failure_relations())
 
     return _dbt_models
+
+
+def _dbt_environment(warehouse: WarehouseResource) -> None:
+    # profiles.yml reads the warehouse path from JOURNEY_WAREHOUSE; the dbt subprocess
+    # inherits this environment and runs in dbt_project/, so the path must be absolute.
+    os.environ["JOURNEY_WAREHOUSE"] = str(Path(warehouse.path).resolve())
+    export_hash_key()
+
+
+@functools.cache
+def journey_dbt_score_marts() -> dg.AssetsDefinition:
+    """The marts that read this run's scores (dbt tag `after_scores`: agg_action_uplift,
+    agg_ltv_by_channel_path), as a second, small dbt invocation after `marts/customer_scores`.
+    In the main build they would read the previous run's scores, and a run twice over the
+    same data would not give the same tables. Full rebuilds: no window vars."""
+
+    @dbt_assets(
+        manifest=prepare_manifest(),
+        project=dbt_project(),
+        dagster_dbt_translator=JourneyDbtTranslator(),
+        pool=WAREHOUSE_POOL,
+        name="journey_dbt_score_marts",
+        select=f"tag:{AFTER_SCORES_TAG}",
+    )
+    def _dbt_score_marts(
+        context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
+    ) -> Iterator[Any]:
+        _dbt_environment(warehouse)
+        args = ["build", "--exclude-resource-type", "unit_test"]
+        events = list(dbt.cli(args, context=context).stream())
+        yield from enrich_outputs(events, model_relations(), warehouse, failure_relations())
+
+    return _dbt_score_marts

@@ -29,7 +29,7 @@ class JourneyDbtTranslator(DagsterDbtTranslator):
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
         if dbt_resource_props["resource_type"] == "source":
             if dbt_resource_props.get("meta", {}).get("dagster", {}).get("asset_key"):
-                # A key set in the yml (e.g. scores_history: the scores of earlier runs).
+                # A key set in the yml (e.g. the scores, written by marts/customer_scores).
                 return super().get_asset_key(dbt_resource_props)
             if dbt_resource_props.get("schema") == "privacy":
                 # The erasure tombstone and log: written by the privacy_erasure asset.

@@ -1,7 +1,10 @@
+-- Built after scoring (tag after_scores: its own dbt invocation in Dagster), so it reads
+-- this run's scores.
+{{ config(tags=['after_scores']) }}
 -- Predicted 12-month value by acquisition channel and channel path: which journeys bring
--- the most valuable customers. Reads the latest score day in marts.customer_scores, which
--- the scoring step writes AFTER dbt builds: a build sees the scores of the previous run
--- (none on the first run: the mart is then empty). Every scored person with a value counts:
+-- the most valuable customers. Reads the latest score day in marts.customer_scores (built
+-- after scoring, see the tag above; a plain `dbt build` reads whatever scores exist, none
+-- before the first scoring). Every scored person with a value counts:
 -- paying customers (mrr × expected renewals) and leads (purchase propensity × a new
 -- customer's value); ml/ltv.py and docs/models.md define the value.
 with scores as (

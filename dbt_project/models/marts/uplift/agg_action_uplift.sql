@@ -1,3 +1,6 @@
+-- Built after scoring (tag after_scores: its own dbt invocation in Dagster), so it reads
+-- this run's scores.
+{{ config(tags=['after_scores']) }}
 -- Did acting on the scores work? Per next best action and month of the score day: the
 -- outcome of the customers who got the action (treated) against those held out of it
 -- (ml/actions.py apply_holdouts), and the difference with a 95 % two-proportion Wald
