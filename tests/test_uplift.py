@@ -251,8 +251,19 @@ def test_demo_scores_carry_holdouts_and_the_uplift_dbt_tests_pass(
     acting = rows[~rows["intended_action"].isin(NON_ACTIONS)]
     assert 0.05 <= acting["is_holdout"].mean() <= 0.15  # default share 10 %
     assert not rows.loc[rows["intended_action"].isin(NON_ACTIONS), "is_holdout"].any()
-    # dbt ran before the first scoring: the mart exists, empty (no earlier scores).
-    assert built == 0
+    # Built after the run's scoring (dbt tag after_scores): the day's actions are in it, their
+    # outcomes not known yet (the score day is the last day of data).
+    uplift = None
+    with duckdb.connect(str(demo_pipeline.settings.warehouse_path), read_only=True) as con:
+        uplift = con.execute(
+            "select intended_action, treated_customers + holdout_customers as customers, "
+            "outcome_complete_share from marts.agg_action_uplift"
+        ).df()
+    assert built == len(uplift) > 0
+    expected = acting.groupby("intended_action").size()
+    counted = uplift.set_index("intended_action")["customers"]
+    assert (counted.reindex(expected.index) == expected).all()
+    assert (uplift["outcome_complete_share"] == 0).all()
     done = dbt_test_on_demo(demo_pipeline, tmp_path, "agg_action_uplift")
     assert done.returncode == 0, done.stdout[-4000:]
     assert "test_action_uplift_rates_wald_interval_and_completeness" in done.stdout

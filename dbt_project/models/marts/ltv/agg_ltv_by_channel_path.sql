@@ -65,9 +65,10 @@ final as (
         count(*) as customers,
         sum(case when valued.is_paying then 1 else 0 end) as paying_customers,
         sum(case when valued.is_paying then 0 else 1 end) as leads,
-        avg(valued.predicted_ltv_12m) as mean_predicted_ltv_12m,
+        -- Exact sums: a float sum's last bits follow the row order, which changes per build.
+        {{ exact_sum('valued.predicted_ltv_12m') }} / count(*) as mean_predicted_ltv_12m,
         {{ funnel_median('valued.predicted_ltv_12m') }} as median_predicted_ltv_12m,
-        sum(valued.predicted_ltv_12m) as total_predicted_ltv_12m,
+        {{ exact_sum('valued.predicted_ltv_12m') }} as total_predicted_ltv_12m,
         sum(valued.lifetime_revenue) as realised_revenue_to_date
     from valued
     group by valued.acquisition_channel, valued.path
