@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import csv
 import json
-import subprocess
-import sys
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -30,9 +28,8 @@ from orchestration.demo.incidents import (
     SPIKE_CAMPAIGN,
     plan_incidents,
 )
-from orchestration.settings import DBT_PROJECT_DIR, hash_key
 from orchestration.transform.anomaly_chart import ANOMALIES_KEY
-from tests.conftest import DemoPipeline
+from tests.conftest import DemoPipeline, dbt_test_on_demo
 
 # Measured on this demo: 16 false alarms in 2,630 scored metric-days (0.006); the bound leaves
 # room for changes elsewhere in the generator while still catching an alert storm.
@@ -203,28 +200,8 @@ def test_chart_and_warn_check_are_on_the_asset_page(
 
 def test_anomaly_dbt_data_and_unit_tests_pass(demo_pipeline: DemoPipeline, tmp_path: Path) -> None:
     # `journey` builds without dbt unit tests; run them, and the data tests, here.
-    env = {**demo_pipeline.env, "JOURNEY_HASH_KEY": hash_key(demo_pipeline.settings)}
-    dbt = Path(sys.executable).with_name("dbt")
-    done = subprocess.run(
-        [
-            str(dbt),
-            "test",
-            "--project-dir",
-            str(DBT_PROJECT_DIR),
-            "--profiles-dir",
-            str(DBT_PROJECT_DIR),
-            "--target-path",
-            str(tmp_path / "target"),
-            "--log-path",
-            str(tmp_path / "logs"),
-            "--select",
-            "path:models/intermediate/anomalies",
-            "path:models/marts/anomalies",
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
+    done = dbt_test_on_demo(
+        demo_pipeline, tmp_path, "path:models/intermediate/anomalies", "path:models/marts/anomalies"
     )
     assert done.returncode == 0, done.stdout[-4000:]
     assert "test_agg_journey_anomalies_same_weekday_median_and_mad" in done.stdout

@@ -5,17 +5,14 @@ the chart is on the asset page, and the friction models' dbt data and unit tests
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import dagster as dg
 import pytest
 
 from benchmarks.report_friction import measure
-from orchestration.settings import DBT_PROJECT_DIR, hash_key
 from orchestration.transform.friction_chart import FRICTION_KEY
-from tests.conftest import DemoPipeline
+from tests.conftest import DemoPipeline, dbt_test_on_demo
 
 
 def test_planted_loops_are_found_and_their_cost_estimated(demo_pipeline: DemoPipeline) -> None:
@@ -45,28 +42,8 @@ def test_top_friction_points_chart_is_on_the_asset_page(
 
 def test_friction_dbt_data_and_unit_tests_pass(demo_pipeline: DemoPipeline, tmp_path: Path) -> None:
     # `journey` builds without dbt unit tests; run them, and the data tests, here.
-    env = {**demo_pipeline.env, "JOURNEY_HASH_KEY": hash_key(demo_pipeline.settings)}
-    dbt = Path(sys.executable).with_name("dbt")
-    done = subprocess.run(
-        [
-            str(dbt),
-            "test",
-            "--project-dir",
-            str(DBT_PROJECT_DIR),
-            "--profiles-dir",
-            str(DBT_PROJECT_DIR),
-            "--target-path",
-            str(tmp_path / "target"),
-            "--log-path",
-            str(tmp_path / "logs"),
-            "--select",
-            "path:models/intermediate/friction",
-            "path:models/marts/friction",
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
+    done = dbt_test_on_demo(
+        demo_pipeline, tmp_path, "path:models/intermediate/friction", "path:models/marts/friction"
     )
     assert done.returncode == 0, done.stdout[-4000:]
     assert "unit_test" in done.stdout or "PASS=" in done.stdout
