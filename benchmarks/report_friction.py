@@ -24,18 +24,14 @@ from __future__ import annotations
 
 import argparse
 import csv
-import os
-import subprocess
-import sys
-import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import duckdb
 
+from benchmarks.demo_run import ensure_demo
 from orchestration.demo.catalog import FRICTION_PAGE
-from orchestration.settings import path_environment
 
 CONVERSION_DAYS = 30  # dbt var friction_conversion_days (its default)
 
@@ -153,19 +149,8 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=150)
     parser.add_argument("--seed", type=int, default=11)
     args = parser.parse_args()
-    data = args.root / "data"
-    env = {**os.environ, **path_environment(data), "JOURNEY_AUC_FLOOR": "0.6"}
+    env = ensure_demo(args.root, args.people, args.days, args.seed)
     warehouse = Path(env["JOURNEY_WAREHOUSE"])
-    if not warehouse.exists():
-        started = time.perf_counter()
-        command = [str(Path(sys.executable).with_name("journey")), "run"]
-        command += ["--people", str(args.people), "--days", str(args.days)]
-        command += ["--seed", str(args.seed)]
-        result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
-        if result.returncode:
-            raise SystemExit(f"{' '.join(command)} failed:\n{result.stdout[-4000:]}")
-        print(f"journey run ({args.people} people, {args.days} days, seed {args.seed}): "
-              f"{time.perf_counter() - started:.0f} s")  # fmt: skip
     report = measure(warehouse, Path(env["JOURNEY_GROUND_TRUTH_DIR"]))
     print("\n".join(report.lines()))
 
