@@ -60,10 +60,10 @@ gaps as (
     select
         rates.*,
         conversion_rate_unaffected - conversion_rate_affected as conversion_gap,
-        1.96 * sqrt(
-            conversion_rate_affected * (1 - conversion_rate_affected) / nullif(sessions_affected, 0)
-            + conversion_rate_unaffected * (1 - conversion_rate_unaffected) / nullif(sessions_unaffected, 0)
-        ) as gap_margin
+        {{ wald_difference_margin(
+            'conversion_rate_affected', 'sessions_affected',
+            'conversion_rate_unaffected', 'sessions_unaffected',
+        ) }} as gap_margin
     from rates
 ),
 

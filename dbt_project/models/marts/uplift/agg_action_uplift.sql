@@ -142,10 +142,8 @@ intervals as (
     select
         rates.*,
         treated_rate - holdout_rate as uplift,
-        1.96 * sqrt(
-            treated_rate * (1 - treated_rate) / nullif(treated_known, 0)
-            + holdout_rate * (1 - holdout_rate) / nullif(holdout_known, 0)
-        ) as uplift_margin
+        {{ wald_difference_margin('treated_rate', 'treated_known', 'holdout_rate', 'holdout_known') }}
+            as uplift_margin
     from rates
 ),
 
